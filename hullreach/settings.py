@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "sync.apps.SyncConfig",
     "connectors.outreach.apps.OutreachConfig",
     "connectors.hull.apps.HullConfig",
+    "connectors.hull.sandbox.apps.HullSandboxConfig",
 ]
 
 MIDDLEWARE = [

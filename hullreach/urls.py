@@ -28,5 +28,12 @@ urlpatterns = [
     path("healthz", healthz),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("outreach/", include("connectors.outreach.urls")),
     path("", include("sync.api.urls")),
 ]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns += [
+        path("sandbox/outreach/", include("connectors.outreach.sandbox.urls")),
+        path("sandbox/hull/", include("connectors.hull.sandbox.urls")),
+    ]

@@ -13,6 +13,9 @@ from django.utils import timezone
 from sync.choices import AuthStatus, Direction, Entity, JobStatus
 from sync.models import AttributeMapping, Connector, SyncJob
 
+# Fixtures for each side live beside this file, one module per external system.
+pytest_plugins = ["tests.fixtures_outreach", "tests.fixtures_hull"]
+
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 FIXTURES = SHARED / "fixtures" / "hull-outreach"
 

@@ -1,0 +1,1 @@
+"""The Hull simulator: an organization with users, accounts, segments, a firehose and a notifier."""

@@ -1,0 +1,3 @@
+"""The Hull sandbox over HTTP (firehose), mounted at /sandbox/hull/ when SANDBOX_ENABLED."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""The Outreach sandbox over HTTP, mounted at /sandbox/outreach/ when SANDBOX_ENABLED."""
+
+urlpatterns = []

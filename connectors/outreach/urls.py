@@ -1,0 +1,4 @@
+"""Staff-facing Outreach views (OAuth connect and callback)."""
+
+app_name = "outreach"
+urlpatterns = []

@@ -1,0 +1,1 @@
+"""Hull sandbox fixtures (shared by every test through conftest)."""

@@ -1,0 +1,1 @@
+"""Outreach sandbox fixtures (shared by every test through conftest)."""
