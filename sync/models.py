@@ -209,6 +209,13 @@ class OutreachDelivery(models.Model):
     resource_id = models.BigIntegerField(null=True, blank=True)
     body = models.JSONField()
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # One webhook job drains every pending delivery of its connector, so a burst costs one job.
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    error = models.TextField(blank=True)
+    job = models.ForeignKey(
+        "SyncJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="processed_deliveries"
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -216,7 +223,10 @@ class OutreachDelivery(models.Model):
                 fields=["connector", "event_id"], condition=~Q(event_id=""), name="delivery_unique_event_id"
             )
         ]
-        indexes = [models.Index(fields=["connector", "resource_type", "resource_id", "body_sha256"])]
+        indexes = [
+            models.Index(fields=["connector", "resource_type", "resource_id", "body_sha256"]),
+            models.Index(fields=["connector", "status", "id"]),
+        ]
 
 
 class SeenSegment(models.Model):

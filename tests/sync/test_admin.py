@@ -140,3 +140,13 @@ def test_rerun_creates_a_new_attempt_with_the_same_input(staff_client, world):
     assert rerun.status == JobStatus.QUEUED
     assert rerun.kind == job.kind
     assert rerun.started_by == "admin:alice"
+
+
+def test_staff_can_set_up_totp_multi_factor(client, alice):
+    client.post(reverse("account_login"), {"login": "alice", "password": "alice-password"})
+    # Sensitive pages ask for the password again first (allauth's reauthentication).
+    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(reverse("account_reauthenticate"), {"password": "alice-password"})
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 200
+    assert b"Authenticator" in response.content or b"authenticator" in response.content
