@@ -123,6 +123,16 @@ def test_a_new_account_link_sends_when_users_are_linked_in_outreach():
     assert (decision.send, decision.code) == (True, f.ACCOUNT_LINK_CHANGED)
 
 
+def test_a_user_unlinked_from_its_account_is_not_a_link_trigger():
+    message = user_message(
+        segments=[segment(SMUGGLERS, "Smugglers")], changes={"account": {"id": ["acc-1", None]}}
+    )
+    decision = user_outgoing_decision(
+        connector=settings(link_users_in_service=True), message=message, is_batch=False
+    )
+    assert (decision.send, decision.code) == (False, f.NO_MAPPED_CHANGES)
+
+
 def test_a_changed_account_outreach_id_sends_when_users_are_linked_in_outreach():
     message = user_message(
         segments=[segment(SMUGGLERS, "Smugglers")], changes={"account": {"outreach/id": [None, 14]}}
