@@ -212,3 +212,14 @@ def account_write_from_account(
             kind="account", resource=account, event_name=event_name, incoming_setting="the incoming account attributes"
         )
     return HullWrite(claims, traits, None, skip_reason)
+
+
+def write_for_destroyed(*, kind: str, outreach_id: int | str, deleted_at: str) -> HullWrite:
+    """The Hull write for `prospect.destroyed` / `account.destroyed` (an improvement: the original only
+    upserted `outreach/id`): `outreach/deleted_at` on the user or account claimed by its Outreach id.
+
+    kind: "prospect" or "account"; deleted_at: the webhook's `meta.deliveredAt` (ISO-8601).
+    """
+    if kind not in ("prospect", "account"):
+        raise ValueError(f"kind must be 'prospect' or 'account', not {kind!r}")
+    return HullWrite({"anonymous_id": f"outreach:{outreach_id}"}, {"outreach/deleted_at": _set(deleted_at)})

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sync.rules.incoming import account_write_from_account, user_write_from_prospect
+from sync.rules.incoming import account_write_from_account, user_write_from_prospect, write_for_destroyed
 from sync.rules.settings import RuleSettings
 from tests.sync.rules.samples import api_response, webhook
 
@@ -336,3 +336,18 @@ def test_a_no_op_account_webhook_is_skipped_with_a_reason():
         "Outreach sent account.updated for account 6 changing only updatedAt, none of which is in the incoming "
         "account attributes; nothing was written to Hull. Map the attribute there to receive it."
     )
+
+
+# --- deletions (improvement) -----------------------------------------------------------------------
+
+
+def test_a_destroyed_prospect_is_marked_deleted_on_the_user_claimed_by_its_outreach_id():
+    write = write_for_destroyed(kind="prospect", outreach_id=3, deleted_at="2018-09-26T11:07:00.421-07:00")
+    assert write.claims == {"anonymous_id": "outreach:3"}
+    assert write.traits == {"outreach/deleted_at": set_("2018-09-26T11:07:00.421-07:00")}
+    assert not write.skipped
+
+
+def test_a_destroyed_write_for_another_resource_type_is_refused():
+    with pytest.raises(ValueError, match="kind must be"):
+        write_for_destroyed(kind="mailing", outreach_id=3, deleted_at="2018-09-26T11:07:00Z")

@@ -132,3 +132,23 @@ def test_the_digest_is_stable_across_key_order_and_equal_for_normal_form_equal_v
 
 def test_the_digest_changes_when_a_value_changes():
     assert values_digest({"title": "Sales"}) != values_digest({"title": "CTO"})
+
+
+def test_a_value_that_just_arrived_from_outreach_is_not_pushed_back():
+    """Title mapped both ways: Outreach changes it, Hull tells us, and the echo would change nothing."""
+    connector = RuleSettings(
+        outgoing_user_attributes=[{"hull": "outreach/title", "service": "title"}],
+        incoming_user_attributes=[{"hull": "outreach/title", "service": "title"}],
+    )
+    known = {"title": "Padawan", "emails": ["luke@skywalker.com"]}
+    update = {"type": "prospect", "id": 3, "attributes": {"title": "Jedi Knight", "touchedAt": "2018-09-26T18:54:27Z"}}
+    known = outreach_values_merge(
+        known=known, update=outreach_values_read(connector=connector, entity="user", resource=update)
+    )
+    echo = {
+        "user": {"email": "luke@skywalker.com", "outreach/id": 3, "outreach/title": "Jedi Knight"},
+        "changes": {"user": {"outreach/title": ["Padawan", "Jedi Knight"]}},
+    }
+    body = prospect_body_build(connector=connector, message=echo, prospect_id=3, include_claims=False)
+    assert body.data["attributes"] == {"title": "Jedi Knight"}
+    assert outreach_values_changes(sending=body_values(data=body.data), known=known) == []
