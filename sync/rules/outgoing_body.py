@@ -54,9 +54,9 @@ def _as_field_value(value: Any, *, array_field: bool) -> Any:
 
 
 def _segment_field_value(segments, field_name: str, array_fields: frozenset) -> Any:
-    names = [str(s["name"]) for s in segments if isinstance(s, dict) and s.get("name")] if isinstance(
-        segments, list
-    ) else []
+    if not isinstance(segments, list):  # exports can carry `{}` here
+        segments = []
+    names = [str(s["name"]) for s in segments if isinstance(s, dict) and s.get("name")]
     if not names:
         return None  # omitted, never cleared (§9.2 item 12)
     if field_name in array_fields:
@@ -191,7 +191,9 @@ def account_body_build(
     for mapping in mappings_read(connector=connector, setting="outgoing_account_attributes"):
         hull, service = mapping["hull"], mapping["service"]
         if service in ACCOUNT_READ_ONLY:
-            warnings.append(f"The Outreach account field {service!r} is read-only; the mapping from {hull} was not sent.")
+            warnings.append(
+                f"The Outreach account field {service!r} is read-only; the mapping from {hull} was not sent."
+            )
             continue
         name = hull[len("account.") :] if hull.startswith("account.") else hull
         value = account.get(name)
@@ -215,4 +217,5 @@ def account_body_build(
 
 def prospect_needs_owner_map(*, connector: ConnectorSettings) -> bool:
     """Whether building prospect bodies will ask `owner_id_for_email` (so the users map is worth loading)."""
-    return any(m["service"] == OWNER_EMAIL for m in mappings_read(connector=connector, setting="outgoing_user_attributes"))
+    mappings = mappings_read(connector=connector, setting="outgoing_user_attributes")
+    return any(m["service"] == OWNER_EMAIL for m in mappings)

@@ -334,7 +334,10 @@ def test_account_empty_strings_are_sent_and_nulls_are_not():
 
 
 def test_account_segment_names_go_to_a_scalar_field_as_json_and_to_tags_as_an_array():
-    msg = {"account": {"domain": "bluth.com"}, "account_segments": [segment("a", "Accounts With Email"), segment("b", "Send Accounts To Intercom")]}
+    msg = {
+        "account": {"domain": "bluth.com"},
+        "account_segments": [segment("a", "Accounts With Email"), segment("b", "Send Accounts To Intercom")],
+    }
     as_text = account_body_build(connector=RuleSettings(outgoing_account_segments="custom1"), message=msg, account_id=1)
     as_tags = account_body_build(connector=RuleSettings(outgoing_account_segments="tags"), message=msg, account_id=1)
     assert as_text.data["attributes"]["custom1"] == '["Accounts With Email","Send Accounts To Intercom"]'
