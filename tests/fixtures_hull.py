@@ -27,6 +27,7 @@ from connectors.hull.sandbox import edit
 from connectors.hull.sandbox.identity import ACCOUNT_LOOKUP, USER_LOOKUP, _lookup
 from connectors.hull.sandbox.models import Account, Event, Organization, User, Write
 from connectors.hull.sandbox.notifier import Notifier
+from connectors.hull.sandbox.setup import sandbox_organization_ensure
 from connectors.hull.sandbox.transport import SandboxAdapter
 
 EXPORTS_BASE_URL = "https://hull-exports.sandbox.test/sandbox/hull"
@@ -148,9 +149,7 @@ class HullSandbox:
 
 @pytest.fixture
 def hull(connector, monkeypatch):
-    organization = Organization.objects.create(
-        host=connector.hull_organization, connector_id=connector.hull_id, connector_secret=connector.hull_secret
-    )
+    organization = sandbox_organization_ensure(connector=connector)
     adapter = SandboxAdapter()
     monkeypatch.setitem(hull_http.TRANSPORTS, "https://", adapter)
     monkeypatch.setitem(hull_http.TRANSPORTS, "http://", adapter)
