@@ -1,3 +1,12 @@
-"""Endpoints Hull and Outreach call. Filled in by the Hull protocol and webhook work."""
+"""Endpoints Hull calls, at the same paths as Hull's hosted connector."""
 
-urlpatterns = []
+from django.urls import path
+
+from sync.api import views
+
+urlpatterns = [
+    path("smart-notifier", views.smart_notifier, name="hull-smart-notifier"),
+    path("batch", views.batch, name="hull-batch"),
+    path("batch-accounts", views.batch_accounts, name="hull-batch-accounts"),
+    path("status", views.status, name="hull-status"),
+]
