@@ -33,6 +33,7 @@ from connectors.outreach.errors import (
 )
 from connectors.outreach.oauth import connector_needs_reauth, outreach_token_refresh, token_expiring
 from connectors.outreach.ratelimit import RateBudget, rate_budget_for
+from sync.choices import AuthStatus
 
 RESOURCES = {"prospect": "prospects", "account": "accounts", "user": "users", "stage": "stages", "webhook": "webhooks"}
 FIND_FIELDS = {
@@ -41,6 +42,7 @@ FIND_FIELDS = {
 }
 MAX_PAGE_SIZE = 1000
 MAP_CACHE_SECONDS = 3600
+MAP_MIN_REFRESH_SECONDS = 60
 
 
 @dataclass
@@ -99,11 +101,13 @@ class OutreachClient:
         # Requests sent to the API (each retry counts): benchmarks and tests assert on it.
         self.request_count = 0
         self._maps: dict[str, dict] = {}
-        self._maps_refreshed: set[str] = set()
+        self._maps_fetched_at: dict[str, float] = {}
 
     # -- the seam ------------------------------------------------------------------------------
 
     def _token(self) -> str:
+        if self.connector.outreach_auth_status == AuthStatus.NEEDS_REAUTH:
+            raise OutreachUnauthorized(self.connector.outreach_auth_error or "Outreach needs re-authorization.")
         if not self.connector.outreach_access_token and not self.connector.outreach_refresh_token:
             raise OutreachUnauthorized("The connector is not connected to Outreach.")
         if not self.connector.outreach_access_token or token_expiring(self.connector):
@@ -373,14 +377,15 @@ class OutreachClient:
         mapping = {"by_id": by_id, "by_value": {str(v).lower(): k for k, v in by_id.items()}}
         cache.set(key, mapping, timeout=MAP_CACHE_SECONDS)
         self._maps[resource] = mapping
-        self._maps_refreshed.add(resource)
+        self._maps_fetched_at[resource] = self.clock.time()
         return mapping
 
     def _lookup(self, resource: str, attribute: str, side: str, key):
         mapping = self._map(resource, attribute)
         found = mapping[side].get(key)
-        if found is None and resource not in self._maps_refreshed:
-            # A miss may be a user or stage created since we cached: refresh once per client.
+        fetched_at = self._maps_fetched_at.get(resource)
+        if found is None and (fetched_at is None or self.clock.time() - fetched_at >= MAP_MIN_REFRESH_SECONDS):
+            # A miss may be a user or stage created since we cached: refresh (at most once a minute).
             found = self._map(resource, attribute, force=True)[side].get(key)
         return found
 
