@@ -501,11 +501,18 @@ class OutreachSandbox:
                 after = (after["sv"], after["id"])
             except (ValueError, KeyError, TypeError):
                 return _error(400, "paginationInvalidCursor", "Invalid Cursor", "page[after] is not a valid cursor.")
-        keyed = self._sorted(kind, filters, sort_field, descending)
-        start = 0
-        if after is not None:
-            start = bisect_right(keyed, _sort_key(after[0], after[1], descending), key=lambda item: item[0])
-        chunk = keyed[start:start + size]
+        if sort_field == "id" and not filters and not descending:
+            # Fast path for full listings: ids ascend in insertion order, so a cursor is a bisect.
+            ids = list(self.store[kind])
+            start = bisect_right(ids, after[1]) if after is not None else 0
+            keyed = ids
+            chunk = [(None, record_id) for record_id in ids[start:start + size]]
+        else:
+            keyed = self._sorted(kind, filters, sort_field, descending)
+            start = 0
+            if after is not None:
+                start = bisect_right(keyed, _sort_key(after[0], after[1], descending), key=lambda item: item[0])
+            chunk = keyed[start:start + size]
         data = [self._render(kind, self.store[kind][item[1]], root) for item in chunk]
         response = {"data": data}
         if data:
@@ -523,8 +530,6 @@ class OutreachSandbox:
 
     def _sorted(self, kind, filters, sort_field, descending):
         records = self.store[kind]
-        if sort_field == "id" and not filters and not descending:
-            return [((1, record_id, record_id), record_id) for record_id in records]  # ids ascend on insert
         keyed = []
         for record_id, record in records.items():
             if filters and not self._matches(kind, record, filters):

@@ -149,3 +149,10 @@ def test_only_staff_may_connect_outreach(client, charlie, connector):
     response = client.get(f"/outreach/connect/{connector.pk}")
 
     assert response.status_code == 302 and "/outreach.io" not in response["Location"]
+
+
+def test_the_connector_page_offers_to_reauthorize_outreach(staff_client, connector):
+    page = staff_client.get(f"/admin/sync/connector/{connector.pk}/change/")
+
+    assert f'href="/outreach/connect/{connector.pk}"' in page.content.decode()
+    assert "Re-authorize Outreach" in page.content.decode()
