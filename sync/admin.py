@@ -82,6 +82,7 @@ class ConnectorAdmin(admin.ModelAdmin):
     search_fields = ("name", "hull_organization", "hull_id")
     readonly_fields = (
         "hull_secret_",
+        "outreach_connect_",
         "outreach_auth_status",
         "outreach_auth_error",
         "outreach_token_expires_at",
@@ -101,6 +102,7 @@ class ConnectorAdmin(admin.ModelAdmin):
             "Connect with Outreach",
             {
                 "fields": (
+                    "outreach_connect_",
                     "outreach_auth_status",
                     "outreach_auth_error",
                     "outreach_token_expires_at",
@@ -138,6 +140,13 @@ class ConnectorAdmin(admin.ModelAdmin):
     @admin.display(description="Webhook")
     def webhook_(self, obj):
         return "registered" if obj.outreach_webhook_id else "none"
+
+    @admin.display(description="Outreach")
+    def outreach_connect_(self, obj):
+        if not obj or not obj.pk:
+            return "Save the connector first."
+        label = "Re-authorize Outreach" if obj.outreach_access_token else "Connect Outreach"
+        return format_html('<a class="button" href="{}">{}</a>', reverse("outreach:oauth-start", args=[obj.pk]), label)
 
     @admin.display(description="Hull connector secret")
     def hull_secret_(self, obj):

@@ -1,4 +1,11 @@
-"""Staff-facing Outreach views (OAuth connect and callback)."""
+"""Staff-facing Outreach views (OAuth connect and callback), under /outreach/."""
+
+from django.urls import path
+
+from connectors.outreach import views
 
 app_name = "outreach"
-urlpatterns = []
+urlpatterns = [
+    path("connect/<int:connector_id>", views.oauth_start, name="oauth-start"),
+    path("oauth/callback", views.oauth_callback, name="oauth-callback"),
+]
