@@ -6,6 +6,8 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from sync.api.outreach_webhooks import OutreachWebhookApi
+
 
 def admin_login(request, extra_context=None):
     """The admin has no sign-in form of its own: staff sign in through allauth (with MFA)."""
@@ -29,6 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("outreach/", include("connectors.outreach.urls")),
+    path("webhooks/outreach/<str:token>", OutreachWebhookApi.as_view(), name="outreach-webhook"),
     path("", include("sync.api.urls")),
 ]
 

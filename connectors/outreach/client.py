@@ -32,7 +32,7 @@ from connectors.outreach.errors import (
     OutreachValidationError,
 )
 from connectors.outreach.oauth import connector_needs_reauth, outreach_token_refresh, token_expiring
-from connectors.outreach.ratelimit import RateBudget, rate_budget_for
+from connectors.outreach.ratelimit import BudgetExhausted, RateBudget, rate_budget_for
 from sync.choices import AuthStatus
 
 RESOURCES = {"prospect": "prospects", "account": "accounts", "user": "users", "stage": "stages", "webhook": "webhooks"}
@@ -130,7 +130,13 @@ class OutreachClient:
         rate_waits = 0
         while True:
             token = self._token()
-            self.budget.acquire()
+            try:
+                self.budget.acquire(max_wait=self.max_rate_wait_seconds)
+            except BudgetExhausted as exc:
+                raise OutreachRateLimited(
+                    "the hourly Outreach request budget is spent",
+                    reset_at=datetime.fromtimestamp(exc.reset_at, dt_timezone.utc),
+                ) from exc
             self.request_count += 1
             try:
                 response = self.session.request(

@@ -19,6 +19,14 @@ from django.core.cache import cache as default_cache
 
 from connectors.outreach.clock import clock_default
 
+
+class BudgetExhausted(Exception):
+    """The budget is spent until `reset_at` (epoch seconds) and the caller would not wait that long."""
+
+    def __init__(self, reset_at: float):
+        super().__init__(f"Outreach request budget spent until {reset_at:.0f}")
+        self.reset_at = reset_at
+
 HOUR = 3600.0
 
 
@@ -86,26 +94,35 @@ class RateBudget:
             self.waited_seconds += seconds
             self.clock.sleep(seconds)
 
-    def acquire(self) -> None:
-        """Block until this process may send one request."""
+    def acquire(self, *, max_wait: float | None = None) -> None:
+        """Block until this process may send one request.
+
+        With `max_wait`, a wait longer than that raises BudgetExhausted instead: a job should give
+        its worker back and run again at the reset rather than sleep for most of an hour.
+        """
         while True:
             now = self.clock.time()
             blocked_until = self.cache.get(f"{self.key}:blocked_until")
             if blocked_until and blocked_until > now:
-                self._sleep(blocked_until - now)
+                self._wait_or_raise(blocked_until, now, max_wait)
                 continue
             limit = self._effective_limit()
             window = math.floor(now / self.window_seconds)
             window_start = window * self.window_seconds
             slot = self._slot_claim(window)
             if slot > limit:
-                self._sleep(window_start + self.window_seconds - now)
+                self._wait_or_raise(window_start + self.window_seconds, now, max_wait)
                 continue
             burst = max(1, int(limit * self.burst_share))
             if slot > burst:
                 spacing = self.window_seconds / max(1, limit - burst + 1)
                 self._sleep(window_start + (slot - burst) * spacing - now)
             return
+
+    def _wait_or_raise(self, until: float, now: float, max_wait: float | None) -> None:
+        if max_wait is not None and until - now > max_wait:
+            raise BudgetExhausted(until)
+        self._sleep(until - now)
 
     def observe(self, headers) -> RateHeaders:
         """Learn from a response's rate-limit headers."""

@@ -81,3 +81,20 @@ def test_a_fresh_window_lets_the_first_tenth_go_at_once(outreach_clock, limit):
     assert outreach_clock.time() == start
     budget.acquire()
     assert outreach_clock.time() > start
+
+
+def test_a_job_client_gives_its_worker_back_instead_of_sleeping_until_the_reset(connector, outreach, outreach_clock):
+    from connectors.outreach.errors import OutreachRateLimited
+    from sync.outreach_calls import outreach_client_for
+
+    outreach.seed(prospects=3)
+    client = outreach_client_for(connector)
+    before = outreach_clock.time()
+    client.budget.block_until(before + 1800)
+
+    with pytest.raises(OutreachRateLimited) as error:
+        client.prospect_get(1)
+
+    assert error.value.reset_at.timestamp() == pytest.approx(before + 1800)
+    assert outreach_clock.time() - before < 120  # no half-hour sleep, even on the fake clock
+    assert outreach.requests_to("GET", "/prospects/1") == []
