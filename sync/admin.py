@@ -423,17 +423,20 @@ class ConnectorAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _tools(self, request, obj):
-        tools = [("Dashboard", reverse("admin:sync_connector_dashboard", args=[obj.pk]))]
+        """(label, url, method) of the buttons on top of the connector page. Cheap fetches POST at once;
+        costly ones open their confirmation page."""
+        tools = [("Dashboard", reverse("admin:sync_connector_dashboard", args=[obj.pk]), "get")]
         if _can_operate(request):
             for kind in console_actions.FETCH_KINDS:
-                tools.append((JobKind(kind).label, reverse("admin:sync_connector_fetch", args=[obj.pk, kind])))
-            tools.append(("Send to Outreach", reverse("admin:sync_connector_send", args=[obj.pk])))
+                method = "get" if kind in console_actions.COSTLY_FETCH_KINDS else "post"
+                tools.append((JobKind(kind).label, reverse("admin:sync_connector_fetch", args=[obj.pk, kind]), method))
+            tools.append(("Send to Outreach", reverse("admin:sync_connector_send", args=[obj.pk]), "get"))
             tools.append(
-                ("Resume" if obj.paused else "Pause", reverse("admin:sync_connector_pause", args=[obj.pk]))
+                ("Resume" if obj.paused else "Pause", reverse("admin:sync_connector_pause", args=[obj.pk]), "post")
             )
-            tools += [(label, url) for label, url, _ in console_hooks.connector_tools_for(obj, section="tools")]
-        tools.append(("Jobs", reverse("admin:sync_syncjob_changelist") + f"?connector__id__exact={obj.pk}"))
-        tools.append(("Logs", reverse("admin:sync_synclog_changelist") + f"?connector__id__exact={obj.pk}"))
+            tools += [(label, url, "get") for label, url, _ in console_hooks.connector_tools_for(obj, section="tools")]
+        tools.append(("Jobs", reverse("admin:sync_syncjob_changelist") + f"?connector__id__exact={obj.pk}", "get"))
+        tools.append(("Logs", reverse("admin:sync_synclog_changelist") + f"?connector__id__exact={obj.pk}", "get"))
         return tools
 
     def save_formset(self, request, form, formset, change):
@@ -513,7 +516,9 @@ class ConnectorAdmin(admin.ModelAdmin):
         paused = not connector.paused
         console_actions.connector_pause_set(connector=connector, paused=paused)
         self.log_change(request, connector, "Paused" if paused else "Resumed")
-        self.message_user(request, f"{connector} {'paused' if paused else 'resumed'}.", messages.SUCCESS)
+        self.message_user(
+            request, f"Connector {connector} {'paused' if paused else 'resumed'}.", messages.SUCCESS
+        )
         return HttpResponseRedirect(reverse("admin:sync_connector_change", args=[connector.pk]))
 
     def dashboard_view(self, request, pk):
