@@ -788,7 +788,7 @@ def job_page_context(job: SyncJob) -> dict:
     }
     if job.notification_id:
         context["notification"] = job.notification
-        context["messages"] = list(job.notification.messages.all()[:500])
+        context["hull_messages"] = list(job.notification.messages.all()[:500])
     deliveries = list(job.processed_deliveries.all()[:500])
     if job.delivery_id and all(d.pk != job.delivery_id for d in deliveries):
         deliveries.insert(0, job.delivery)
