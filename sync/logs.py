@@ -2,8 +2,11 @@
 
 from typing import Any
 
+from django.utils import timezone
+
 from sync.choices import Level
 from sync.models import Connector, SyncJob, SyncLog
+from sync.stats import sync_stat_increment
 
 SECRET_KEYS = {
     "access_token",
@@ -55,8 +58,10 @@ def sync_log(
             outreach_id = int(outreach_id)
         except (TypeError, ValueError):
             outreach_id = None
-    return SyncLog.objects.create(
+    now = timezone.now()
+    line = SyncLog.objects.create(
         connector=connector,
+        created_at=now,
         job=job,
         event=event,
         level=level,
@@ -67,3 +72,6 @@ def sync_log(
         message=message,
         payload=payload_redact(payload) if payload is not None else None,
     )
+    # `*.success|skip|error` lines are also counted per hour, for the console's lists and charts.
+    sync_stat_increment(connector_id=connector.pk, event=event, at=now)
+    return line

@@ -342,3 +342,34 @@ class SyncLog(models.Model):
 
     def __str__(self):
         return f"{self.event} {self.email or self.domain or self.outreach_id or ''}".strip()
+
+
+class SyncStat(models.Model):
+    """Hourly rollup of SyncLog outcomes, kept by `sync_log`, so the console never scans SyncLog.
+
+    One row per (connector, hour, direction, entity, outcome); `count` is incremented atomically
+    and `last_at` is the time of the newest line counted, which gives "last synced" to the second.
+    """
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="stats")
+    hour = models.DateTimeField(help_text="The start of the hour (UTC) the lines were written in.")
+    direction = models.CharField(max_length=10)
+    entity = models.CharField(max_length=10)
+    outcome = models.CharField(max_length=10)
+    count = models.PositiveBigIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["connector", "hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector", "hour", "direction", "entity", "outcome"], name="syncstat_unique_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["hour"], name="syncstat_hour"),
+            models.Index(fields=["connector", "outcome", "direction", "-last_at"], name="syncstat_conn_last"),
+        ]
+
+    def __str__(self):
+        return f"{self.connector_id} {self.hour:%Y-%m-%d %H:00} {self.direction}.{self.entity}.{self.outcome}={self.count}"

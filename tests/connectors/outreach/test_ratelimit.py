@@ -16,6 +16,7 @@ def test_60_calls_on_a_budget_of_20_per_10_seconds_receive_no_429_and_spread_ove
     outreach.rate_limit_set(20, 10)
     outreach.prospect_add(emails=["a@x.com"])
     client = OutreachClient(connector, budget=RateBudget("acme", limit=20, window_seconds=10, clock=outreach_clock))
+    outreach_clock.advance(10 - outreach_clock.time() % 10)  # start on a window boundary: windows are aligned
     start = outreach_clock.time()
 
     sent_at = []
