@@ -8,6 +8,7 @@ saved, so a failed flush leaves nothing recorded that Hull did not receive.
 
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils import timezone
 
 from connectors.hull.firehose import HullFirehose
@@ -16,7 +17,7 @@ from connectors.outreach.errors import OutreachError, OutreachNotFound
 from sync.choices import Entity, Level, MessageStatus
 from sync.deliveries import deliveries_claim, deliveries_reopen, delivery_finish
 from sync.jobs import job_save_progress
-from sync.logs import sync_log
+from sync.logs import sync_log, sync_log_line, sync_logs_save
 from sync.models import Connector, IdLink, SyncJob
 from sync.outreach_calls import outreach_client_for, outreach_job_errors
 from sync.rules.incoming import HullWrite, account_write_from_account, user_write_from_prospect, write_for_destroyed
@@ -152,19 +153,23 @@ class IncomingWriter:
             return 0
         self.firehose.flush()  # raises HullFirehoseError (a JobRetry): nothing below is recorded
         done, self.pending = self.pending, []
-        self._links_save(done)
-        for item in done:
-            subject = LOG_SUBJECT[item.entity]
-            sync_log(
-                connector=self.connector,
-                job=self.job,
-                event=f"incoming.{subject}.success",
-                level=Level.DEBUG if not item.deleted else Level.INFO,
-                outreach_id=item.outreach_id,
-                email=item.identity if item.entity == Entity.USER else "",
-                domain=item.identity if item.entity == Entity.ACCOUNT else "",
-                message=item.log["message"],
-                payload=item.log["payload"],
+        with transaction.atomic():
+            self._links_save(done)
+            sync_logs_save(
+                [
+                    sync_log_line(
+                        connector=self.connector,
+                        job=self.job,
+                        event=f"incoming.{LOG_SUBJECT[item.entity]}.success",
+                        level=Level.DEBUG if not item.deleted else Level.INFO,
+                        outreach_id=item.outreach_id,
+                        email=item.identity if item.entity == Entity.USER else "",
+                        domain=item.identity if item.entity == Entity.ACCOUNT else "",
+                        message=item.log["message"],
+                        payload=item.log["payload"],
+                    )
+                    for item in done
+                ]
             )
         return len(done)
 

@@ -1,12 +1,14 @@
 """SyncLog lines: Hull's log vocabulary, with secrets removed from payloads."""
 
+from collections import Counter
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from sync.choices import Level
 from sync.models import Connector, SyncJob, SyncLog
-from sync.stats import sync_stat_increment
+from sync.stats import hour_floor, sync_stat_increment
 
 SECRET_KEYS = {
     "access_token",
@@ -36,7 +38,7 @@ def payload_redact(value: Any) -> Any:
     return value
 
 
-def sync_log(
+def sync_log_line(
     *,
     connector: Connector,
     event: str,
@@ -48,7 +50,9 @@ def sync_log(
     domain: str | None = "",
     outreach_id: int | str | None = None,
     payload: Any = None,
+    at=None,
 ) -> SyncLog:
+    """A log line, not yet saved: `sync_logs_save` writes many in one go."""
     if level is None:
         level = Level.ERROR if event.endswith(".error") else Level.INFO
     if outreach_id in ("", None):
@@ -58,10 +62,9 @@ def sync_log(
             outreach_id = int(outreach_id)
         except (TypeError, ValueError):
             outreach_id = None
-    now = timezone.now()
-    line = SyncLog.objects.create(
+    return SyncLog(
         connector=connector,
-        created_at=now,
+        created_at=at or timezone.now(),
         job=job,
         event=event,
         level=level,
@@ -72,6 +75,27 @@ def sync_log(
         message=message,
         payload=payload_redact(payload) if payload is not None else None,
     )
-    # `*.success|skip|error` lines are also counted per hour, for the console's lists and charts.
-    sync_stat_increment(connector_id=connector.pk, event=event, at=now)
+
+
+def sync_logs_save(lines: list[SyncLog]) -> None:
+    """Save log lines and count them in the hourly rollup, in one transaction (a fetch page, a batch)."""
+    if not lines:
+        return
+    counts, last = Counter(), {}
+    for line in lines:
+        key = (line.connector_id, line.event, hour_floor(line.created_at))
+        counts[key] += 1
+        last[key] = max(last.get(key, line.created_at), line.created_at)
+    with transaction.atomic():
+        SyncLog.objects.bulk_create(lines, batch_size=500)
+        # `*.success|skip|error` lines are also counted per hour, for the console's lists and charts.
+        for key, count in counts.items():
+            connector_id, event, _hour = key
+            sync_stat_increment(connector_id=connector_id, event=event, at=last[key], by=count)
+
+
+def sync_log(**fields) -> SyncLog:
+    """Write one log line now (see `sync_log_line` for the fields)."""
+    line = sync_log_line(**fields)
+    sync_logs_save([line])
     return line

@@ -35,23 +35,23 @@ def hour_floor(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
-def sync_stat_increment(*, connector_id: int, event: str, at: datetime) -> bool:
-    """Count one log line in its hour. Race-safe: UPDATE count+1, else INSERT, else UPDATE again."""
+def sync_stat_increment(*, connector_id: int, event: str, at: datetime, by: int = 1) -> bool:
+    """Count `by` log lines in their hour. Race-safe: UPDATE count+by, else INSERT, else UPDATE again."""
     key = event_parse(event)
     if key is None:
         return False
     direction, entity, outcome = key
     hour = hour_floor(at.astimezone(dt_timezone.utc))
     lookup = dict(connector_id=connector_id, hour=hour, direction=direction, entity=entity, outcome=outcome)
-    if SyncStat.objects.filter(**lookup).update(count=F("count") + 1, last_at=at):
+    if SyncStat.objects.filter(**lookup).update(count=F("count") + by, last_at=at):
         return True
     try:
         # A savepoint: on PostgreSQL a failed INSERT must not break the caller's transaction.
         with transaction.atomic():
-            SyncStat.objects.create(**lookup, count=1, last_at=at)
+            SyncStat.objects.create(**lookup, count=by, last_at=at)
     except IntegrityError:
         # Another writer inserted the row between our UPDATE and INSERT: it exists now.
-        SyncStat.objects.filter(**lookup).update(count=F("count") + 1, last_at=at)
+        SyncStat.objects.filter(**lookup).update(count=F("count") + by, last_at=at)
     return True
 
 
