@@ -33,13 +33,13 @@ def identity_lock(
     connector: Connector,
     entity: str,
     identity: str,
-    wait_seconds: float = LOCK_WAIT_SECONDS,
+    wait_seconds: float | None = None,
     sleep=time.sleep,
 ) -> Iterator[None]:
     """Hold the lock on (connector, entity, identity) for the `with` block. Raises IdentityBusy."""
     identity = identity[:255]
     holder = uuid.uuid4().hex
-    deadline = time.monotonic() + wait_seconds
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
     while True:
         now = timezone.now()
         try:
