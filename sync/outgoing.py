@@ -42,7 +42,7 @@ from connectors.outreach.errors import (
 )
 from sync.choices import Entity, JobKind, Level, MessageStatus
 from sync.errors import JobRetry, JobWaiting
-from sync.incoming import IncomingWriter, incoming_writer_for
+from sync.incoming import IncomingWriter
 from sync.jobs import job_save_progress
 from sync.logs import sync_log
 from sync.models import HullMessage, HullNotification, IdLink, SyncJob
