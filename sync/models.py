@@ -373,3 +373,25 @@ class SyncStat(models.Model):
 
     def __str__(self):
         return f"{self.connector_id} {self.hour:%Y-%m-%d %H:00} {self.direction}.{self.entity}.{self.outcome}={self.count}"
+
+
+class IdentityLock(models.Model):
+    """Held while the outgoing sync looks a new prospect or account up in Outreach and creates it.
+
+    A row with a unique key, so two workers (threads or processes, SQLite or PostgreSQL) never create
+    the same prospect twice. `expires_at` frees the lock of a worker that died holding it.
+    """
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="identity_locks")
+    entity = models.CharField(max_length=10, choices=Entity.choices)
+    identity = models.CharField(max_length=255)
+    holder = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "entity", "identity"], name="identity_lock_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.entity} {self.identity} (held by {self.holder})"
