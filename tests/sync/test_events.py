@@ -350,3 +350,30 @@ def test_a_stage_change_is_not_an_event_unless_whitelisted(wired, outreach, hull
     run_jobs()
 
     assert tracks(hull) == []
+
+
+def test_staff_start_the_historical_fetch_from_the_connector_page_after_confirming(staff_client, connector):
+    from django.urls import reverse
+
+    url = reverse("admin:sync_connector_fetch", args=[connector.pk, JobKind.FETCH_EVENTS])
+    page = staff_client.get(reverse("admin:sync_connector_change", args=[connector.pk])).content.decode()
+    assert "Fetch historical events" in page and url in page
+
+    staff_client.post(url, {"confirm": "yes"})
+
+    assert SyncJob.objects.get().kind == JobKind.FETCH_EVENTS
+
+
+def test_the_command_line_fetches_historical_events(connector, outreach, hull, leia):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    whitelist(connector, "message_opened")
+    outreach.event_add(name="message_opened", prospect_id=leia["id"])
+    out = StringIO()
+
+    call_command("connector", "fetch", "acme", "--events", stdout=out)
+
+    assert "succeeded: 1 succeeded" in out.getvalue()
+    assert len(hull.events(anonymous_id=f"outreach:{leia['id']}")) == 1
