@@ -39,7 +39,7 @@ RECENT_OVERLAP = timedelta(minutes=2)
 RECENT_FIRST_WINDOW = timedelta(hours=1)
 # How long we remember sent event ids (after the event happened). Beyond it Hull's dedupe suffices.
 SENT_RETENTION = timedelta(days=14)
-# A webhook's event is looked up among the events of the last hour of its resource.
+# A webhook's event is looked up among its resource's events of the hour before the webhook arrived.
 WEBHOOK_LOOKBACK = timedelta(hours=1)
 
 STAGE_CHANGED = "prospect_stage_changed"
@@ -63,7 +63,8 @@ KNOWN_EVENT_NAMES = frozenset(
         "webhook_updated", "webhook_destroyed",
     }
 )
-# Webhook event name -> the Outreach event name it stands for.
+# Webhook event name -> the Outreach event name it stands for ((A) mailing.delivered is the sent
+# email, Outreach's outbound_message; replied is the reply received, inbound_message).
 WEBHOOK_EVENT_NAMES = {
     "mailing.delivered": "outbound_message",
     "mailing.opened": "message_opened",
@@ -232,7 +233,8 @@ class EventSender:
             return MessageStatus.SKIPPED, f"{delivery.event_name or 'this webhook'} does not become a Hull event"
         if name not in self.whitelist:
             return MessageStatus.SKIPPED, f"{name} is not whitelisted in events_to_fetch"
-        since = _iso(timezone.now() - WEBHOOK_LOOKBACK)
+        # Relative to when the webhook arrived: a job delayed (paused, re-authorization) still finds it.
+        since = _iso((getattr(delivery, "received_at", None) or timezone.now()) - WEBHOOK_LOOKBACK)
         params = {"filter[name]": name, "filter[eventAt]": f"{since}..inf", "sort": "-eventAt"}
         if delivery.resource_type == "mailing":
             params["filter[mailing][id]"] = str(delivery.resource_id)

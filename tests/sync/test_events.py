@@ -377,3 +377,22 @@ def test_the_command_line_fetches_historical_events(connector, outreach, hull, l
 
     assert "succeeded: 1 succeeded" in out.getvalue()
     assert len(hull.events(anonymous_id=f"outreach:{leia['id']}")) == 1
+
+
+def test_a_webhook_handled_late_still_finds_its_event(wired, outreach, hull, run_jobs, leia):
+    whitelist(wired, "message_opened")
+    mailing = outreach.mailing_add(prospect_id=leia["id"])
+    outreach.mailing_activity(mailing["id"], "opened")
+    # The open happened three hours ago and the drain job runs only now (say after a re-authorization).
+    three_hours_ago = timezone.now() - timedelta(hours=3)
+    [event] = [e for e in outreach.all("event") if e["relationships"]["mailing"] == mailing["id"]]
+    event["attributes"]["eventAt"] = three_hours_ago.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    OutreachDelivery.objects.update(received_at=three_hours_ago)
+    outreach.event_add(name="message_opened", prospect_id=leia["id"], mailing_id=mailing["id"],
+                       event_at="2001-01-01T00:00:00.000Z")  # a much older open of the same mailing
+
+    run_jobs()
+
+    [request] = outreach.requests_to("GET", "/events")
+    assert request.query["filter[mailing][id]"] == str(mailing["id"])
+    assert [e.event_id for e in hull.events(anonymous_id=f"outreach:{leia['id']}")] == [str(event["id"])]
