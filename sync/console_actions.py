@@ -11,9 +11,10 @@ from sync.choices import JobKind
 from sync.jobs import job_create
 from sync.models import Connector, SyncJob
 
-FETCH_KINDS = (JobKind.FETCH_ACCOUNTS, JobKind.FETCH_PROSPECTS, JobKind.FETCH_ALL, JobKind.FETCH_RECENT)
+FETCH_KINDS = (JobKind.FETCH_ACCOUNTS, JobKind.FETCH_PROSPECTS, JobKind.FETCH_ALL, JobKind.FETCH_RECENT,
+               JobKind.FETCH_EVENTS)
 # Fetches that read every record: staff confirm them, they take a share of the hourly budget.
-COSTLY_FETCH_KINDS = (JobKind.FETCH_ACCOUNTS, JobKind.FETCH_PROSPECTS, JobKind.FETCH_ALL)
+COSTLY_FETCH_KINDS = (JobKind.FETCH_ACCOUNTS, JobKind.FETCH_PROSPECTS, JobKind.FETCH_ALL, JobKind.FETCH_EVENTS)
 # Outreach pages list reads at up to this many records per request.
 FETCH_PAGE_SIZE = getattr(settings, "OUTREACH_FETCH_PAGE_SIZE", 100)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

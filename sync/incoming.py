@@ -16,6 +16,8 @@ from connectors.outreach.client import OutreachClient
 from connectors.outreach.errors import OutreachError, OutreachNotFound
 from sync.choices import Entity, Level, MessageStatus
 from sync.deliveries import deliveries_claim, deliveries_reopen, delivery_finish
+from sync.events import WEBHOOK_RESOURCES as EVENT_WEBHOOK_RESOURCES
+from sync.events import EventSender, event_sender_for
 from sync.jobs import job_save_progress
 from sync.logs import sync_log, sync_log_line, sync_logs_save
 from sync.models import Connector, IdLink, SyncJob
@@ -218,6 +220,7 @@ def webhook_job_run(job: SyncJob) -> None:
     connector = job.connector
     deliveries_reopen(job)
     writer = incoming_writer_for(connector=connector, job=job)
+    events = event_sender_for(connector=connector, job=job, client=writer.client, firehose=writer.firehose)
     while True:
         batch = deliveries_claim(connector=connector, job=job, limit=DELIVERY_BATCH)
         if not batch:
@@ -225,8 +228,9 @@ def webhook_job_run(job: SyncJob) -> None:
         outcomes = {}
         with outreach_job_errors():
             for delivery in batch:
-                outcomes[delivery.pk] = _delivery_apply(writer, delivery)
+                outcomes[delivery.pk] = _delivery_apply(writer, delivery, events=events)
         writer.flush()
+        events.flush()  # events share the writer's firehose: this records what that flush sent
         for delivery in batch:
             status, error = outcomes[delivery.pk]
             delivery_finish(delivery, status, error)
@@ -240,10 +244,14 @@ def webhook_job_run(job: SyncJob) -> None:
         job_save_progress(job)
 
 
-def _delivery_apply(writer: IncomingWriter, delivery) -> tuple[str, str]:
+def _delivery_apply(writer: IncomingWriter, delivery, *, events: EventSender | None = None) -> tuple[str, str]:
     """One delivery → queued Hull writes. Record-level problems are logged here and do not stop the job."""
     body = delivery.body
     data = body.get("data") or {}
+    if events is not None and delivery.resource_type in EVENT_WEBHOOK_RESOURCES:
+        return events.delivery(delivery)  # mailing / sequenceState activity → Hull events (sync/events.py)
+    if events is not None and delivery.resource_type == "prospect":
+        events.prospect_stage_changed(delivery)  # in addition to the upsert below, as the original
     entity = HANDLED_RESOURCES.get(delivery.resource_type)
     if entity is None or delivery.resource_id is None:
         # Mailings, sequence states, tasks...: kept for the events work, nothing to write as traits.

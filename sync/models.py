@@ -395,3 +395,23 @@ class IdentityLock(models.Model):
 
     def __str__(self):
         return f"{self.entity} {self.identity} (held by {self.holder})"
+
+
+class SentOutreachEvent(models.Model):
+    """An Outreach event (by its id) already sent to Hull as a track, so the recent poll's overlap, a
+    webhook-then-poll pair or a re-run fetch do not send it again. Kept for `events.SENT_RETENTION`
+    after the event happened; Hull's own event_id dedupe covers anything older."""
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="sent_events")
+    outreach_event_id = models.BigIntegerField()
+    event_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "outreach_event_id"], name="sentevent_unique_per_connector")
+        ]
+        indexes = [models.Index(fields=["connector", "event_at"], name="sentevent_conn_event_at")]
+
+    def __str__(self):
+        return f"{self.connector_id} event {self.outreach_event_id}"

@@ -34,6 +34,9 @@ EVENT_NAMES = {
     "outbound_call_no_answer": "Outbound Call No Answer",
     "outbound_message": "Outbound Message",
     "prospect_stage_changed": "Prospect Stage Changed",
+    # Beyond the original's twelve: sent from /events and from sequenceState webhooks (issue 8).
+    "sequence_state_advanced": "Sequence State Advanced",
+    "sequence_state_finished": "Sequence State Finished",
 }
 
 MAPPING_SETTINGS = {

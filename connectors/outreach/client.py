@@ -35,7 +35,18 @@ from connectors.outreach.oauth import connector_needs_reauth, outreach_token_ref
 from connectors.outreach.ratelimit import BudgetExhausted, RateBudget, rate_budget_for
 from sync.choices import AuthStatus
 
-RESOURCES = {"prospect": "prospects", "account": "accounts", "user": "users", "stage": "stages", "webhook": "webhooks"}
+RESOURCES = {
+    "prospect": "prospects",
+    "account": "accounts",
+    "user": "users",
+    "stage": "stages",
+    "webhook": "webhooks",
+    "event": "events",
+    "mailing": "mailings",
+    "sequence": "sequences",
+    "sequenceStep": "sequenceSteps",
+    "sequenceState": "sequenceStates",
+}
 FIND_FIELDS = {
     "prospect": {"emails", "externalId", "firstName", "lastName", "title", "id"},
     "account": {"domain", "customId", "externalId", "name", "id"},
@@ -362,10 +373,10 @@ class OutreachClient:
             page.high_water_ids = sorted(at_high_water)
             yield page
 
-    # -- users and stages ----------------------------------------------------------------------
+    # -- users, stages, sequences and sequence steps (cached id maps) ---------------------------
 
     def _map(self, resource: str, attribute: str, *, force: bool = False) -> dict:
-        """{"by_id": {id: value}, "by_value": {value: id}} for users (email) or stages (name)."""
+        """{"by_id": {id: value}, "by_value": {value: id}}: users (email), stages, sequences (name), steps."""
         key = f"outreach:map:{self.connector.pk}:{resource}"
         if not force:
             if resource in self._maps:
@@ -386,10 +397,12 @@ class OutreachClient:
         self._maps_fetched_at[resource] = self.clock.time()
         return mapping
 
-    def _lookup(self, resource: str, attribute: str, side: str, key):
+    def _lookup(self, resource: str, attribute: str, side: str, key, *, refresh_on_miss: bool = True):
         mapping = self._map(resource, attribute)
         found = mapping[side].get(key)
         fetched_at = self._maps_fetched_at.get(resource)
+        if not refresh_on_miss:
+            return found
         if found is None and (fetched_at is None or self.clock.time() - fetched_at >= MAP_MIN_REFRESH_SECONDS):
             # A miss may be a user or stage created since we cached: refresh (at most once a minute).
             found = self._map(resource, attribute, force=True)[side].get(key)
@@ -406,6 +419,36 @@ class OutreachClient:
 
     def stage_name_for_id(self, stage_id: int) -> str | None:
         return self._lookup("stage", "name", "by_id", int(stage_id))
+
+    def sequence_name_for_id(self, sequence_id: int) -> str | None:
+        return self._lookup("sequence", "name", "by_id", int(sequence_id))
+
+    def sequence_step_name_for_id(self, step_id: int) -> str | None:
+        # No refresh on a miss: steps of deleted sequences are legitimately absent (as the original).
+        return self._lookup("sequenceStep", "displayName", "by_id", int(step_id), refresh_on_miss=False)
+
+    # -- activity ------------------------------------------------------------------------------
+
+    def iter_events(self, *, params: dict, page_size: int = MAX_PAGE_SIZE, start_url: str | None = None) -> Iterator[Page]:
+        """Pages of /events with these filters (e.g. filter[eventAt]=a..b, filter[id]=a..inf, sort)."""
+        # Reference: https://developers.outreach.io/api/reference/tag/Event/#tag/Event/paths/~1events/get
+        return self.iter_pages("event", page_size=page_size, params=params, start_url=start_url)
+
+    def mailings_by_id(self, mailing_ids) -> dict[int, dict]:
+        """The mailings with these ids (at most 1000), in one request: {id: mailing resource}."""
+        ids = sorted({int(i) for i in mailing_ids})
+        if not ids:
+            return {}
+        if len(ids) > MAX_PAGE_SIZE:
+            raise ValueError(f"at most {MAX_PAGE_SIZE} mailings a request, got {len(ids)}")
+        params = {"filter[id]": ",".join(str(i) for i in ids), "page[size]": MAX_PAGE_SIZE, "count": "false"}
+        # Reference: https://developers.outreach.io/api/reference/tag/Mailing/#tag/Mailing/paths/~1mailings/get
+        body = self.request("GET", _plural("mailing"), params=params)
+        return {int(record["id"]): record for record in body.get("data") or []}
+
+    def sequence_state_get(self, state_id: int) -> dict:
+        # Reference: https://developers.outreach.io/api/reference/tag/Sequence-State/#tag/Sequence-State/paths/~1sequenceStates~1{id}/get
+        return self.get("sequenceState", state_id)
 
     # -- webhooks ------------------------------------------------------------------------------
 

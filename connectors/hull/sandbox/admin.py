@@ -4,12 +4,17 @@ Edits made here are recorded like edits in Hull: "Notify the connector" sends us
 account:update with the changes; "Send to" sends the selection as an export.
 """
 
+import json
+
 from django.conf import settings
 from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
 
 from connectors.hull.sandbox.identity import pending_mark
 from connectors.hull.sandbox.models import Account, Event, Organization, Segment, User, Write
 from connectors.hull.sandbox.notifier import Notifier
+
+EVENTS_SHOWN = 100
 
 
 def _report(modeladmin, request, answers) -> None:
@@ -86,13 +91,34 @@ class SandboxUserAdmin(EditRecordingAdmin):
     search_fields = ("email", "external_id", "hull_id", "anonymous_ids_index")
     filter_horizontal = ("segments",)
     raw_id_fields = ("account",)
-    readonly_fields = ("hull_id", "created_at", "updated_at")
+    readonly_fields = ("hull_id", "created_at", "updated_at", "events_")
     fields = ("organization", "hull_id", "email", "external_id", "anonymous_ids", "traits", "account", "segments",
-              "created_at", "updated_at")
+              "created_at", "updated_at", "events_")
 
     @admin.display(description="Segments")
     def segment_names(self, obj):
         return ", ".join(s.name for s in obj.segments.all())
+
+    @admin.display(description="Events (newest first)")
+    def events_(self, obj):
+        """The user's tracked events, as on a Hull user's page (read-only: no formset to post)."""
+        if obj is None or obj.pk is None:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            (
+                (e.created_at, e.event, e.event_id, e.source, json.dumps(e.properties, sort_keys=True)[:500])
+                for e in obj.events.order_by("-id")[:EVENTS_SHOWN]
+            ),
+        )
+        if not rows:
+            return "No events."
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            "created_at", "event", "event_id", "source", "properties",
+        )
+        return format_html("<table>{}{}</table>", head, rows)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("account").prefetch_related("segments")

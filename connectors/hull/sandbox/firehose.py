@@ -106,8 +106,8 @@ def entry_apply(organization: Organization, entry) -> Write:
 
 def _track(organization: Organization, user, body: dict) -> None:
     event_id = str(body.get("event_id") or "")
-    if event_id and Event.objects.filter(organization=organization, event_id=event_id).exists():
-        return  # Hull deduplicates events on event_id
+    if event_id and Event.objects.filter(organization=organization, user=user, event_id=event_id).exists():
+        return  # Hull drops a user's event whose event_id it already has
     if not body.get("event"):
         raise FirehoseRejected("track needs an event name")
     Event.objects.create(

@@ -24,13 +24,36 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 from connectors.outreach.clock import SYSTEM_CLOCK
 from connectors.outreach.fields import fields_catalog
 
-PLURALS = {"prospects": "prospect", "accounts": "account", "users": "user", "stages": "stage", "webhooks": "webhook"}
+PLURALS = {
+    "prospects": "prospect", "accounts": "account", "users": "user", "stages": "stage", "webhooks": "webhook",
+    # Activity (read-only here): seeded with event_add/mailing_add/... or made by mailing_activity().
+    "events": "event", "mailings": "mailing", "sequences": "sequence", "sequenceSteps": "sequenceStep",
+    "sequenceStates": "sequenceState",
+}
 JSONAPI = "application/vnd.api+json"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_OFFSET = 10000
 TOKEN_SECONDS = 7200
-RELATIONSHIP_TYPES = {"account": "account", "owner": "user", "stage": "stage", "creator": "user", "updater": "user"}
+RELATIONSHIP_TYPES = {
+    "account": "account", "owner": "user", "stage": "stage", "creator": "user", "updater": "user",
+    "prospect": "prospect", "user": "user", "mailing": "mailing", "sequence": "sequence",
+    "sequenceStep": "sequenceStep", "sequenceState": "sequenceState", "mailbox": "mailbox",
+}
+# Relationships rendered per resource (JSON:API `{"data": {type, id}}`), besides prospect/account/webhook.
+ACTIVITY_RELATIONSHIPS = {
+    "event": ["mailing", "prospect", "user"],
+    "mailing": ["mailbox", "prospect", "sequence", "sequenceState", "sequenceStep", "user"],
+    "sequence": ["owner", "creator", "updater"],
+    "sequenceStep": ["sequence", "creator", "updater"],
+    "sequenceState": ["prospect", "sequence", "sequenceStep", "mailbox", "creator"],
+}
+# Webhook action on a mailing / sequence state -> the name of the event Outreach records for it.
+MAILING_ACTION_EVENTS = {"delivered": "outbound_message", "opened": "message_opened", "replied": "inbound_message",
+                         "bounced": "bounced_message"}
+SEQUENCE_STATE_ACTION_EVENTS = {"advanced": "sequence_state_advanced", "finished": "sequence_state_finished"}
+EVENT_ATTRIBUTES = ("body", "externalUrl", "mailingId", "payload", "requestCity", "requestDevice", "requestHost",
+                    "requestProxied", "requestRegion")
 WRITABLE_RELATIONSHIPS = {"prospect": {"account", "owner", "stage"}, "account": {"owner"}, "webhook": set()}
 WEBHOOK_ATTRIBUTES = {"url", "secret", "resource", "action", "active", "payloadVersion"}
 
@@ -107,6 +130,8 @@ class OutreachSandbox:
         self.client_id = None  # when set, the token endpoint checks client_id
         self.deliver = deliver  # callable(url, headers, body: bytes) -> status | None
         self.deliveries: list[Delivery] = []
+        # Filter names answered as if absent: Outreach "sometimes ignores the server-side filter" ([EST]).
+        self.ignored_filters: set[str] = set()
         self.org_id = str(uuid.UUID(int=seed))
         self.random = random.Random(seed)
         self.authorizer_user_id = self.user_add(email="owner@sandbox.outreach.test", name="Sandbox Owner")["id"]
@@ -163,6 +188,119 @@ class OutreachSandbox:
             {"url": url, "secret": secret, "resource": "*", "action": "*", "active": active, **attributes},
             {"authorizer": self.authorizer_user_id},
         )
+
+    # -- activity: sequences, mailings, sequence states and the events Outreach records ----------
+
+    def sequence_add(self, *, name: str, **attributes) -> dict:
+        return self._insert("sequence", {"name": name, "enabled": True, **attributes}, {"owner": self.authorizer_user_id})
+
+    def sequence_step_add(self, *, sequence_id: int, order: int = 1, step_type: str = "auto_email", **attributes) -> dict:
+        display = attributes.pop("displayName", None) or f"Step #{order} ({step_type.replace('_', ' ')})"
+        return self._insert("sequenceStep", {"order": order, "stepType": step_type, "displayName": display, **attributes},
+                            {"sequence": sequence_id})
+
+    def sequence_state_add(self, *, prospect_id: int, sequence_id: int, step_id: int | None = None,
+                           user_id: int | None = None) -> dict:
+        return self._insert("sequenceState", {"state": "active", "stateChangedAt": self._now()},
+                            {"prospect": prospect_id, "sequence": sequence_id, "sequenceStep": step_id,
+                             "creator": user_id or self.authorizer_user_id})
+
+    def mailing_add(self, *, prospect_id: int, subject: str = "Hello", sequence_id: int | None = None,
+                    step_id: int | None = None, sequence_state_id: int | None = None, user_id: int | None = None,
+                    state: str = "delivered", **attributes) -> dict:
+        now = self._now()
+        return self._insert(
+            "mailing",
+            {"subject": subject, "state": state, "mailingType": "sequence" if sequence_id else "single",
+             "deliveredAt": now if state == "delivered" else None, "openCount": 0, "clickCount": 0, **attributes},
+            {"prospect": prospect_id, "sequence": sequence_id, "sequenceStep": step_id,
+             "sequenceState": sequence_state_id, "user": user_id or self.authorizer_user_id},
+        )
+
+    def event_add(self, *, name: str, prospect_id: int | None = None, user_id: int | None = None,
+                  mailing_id: int | None = None, event_at: str | None = None, **attributes) -> dict:
+        """An entry of Outreach's /events log (no webhook: Outreach sends none for events)."""
+        unknown = set(attributes) - set(EVENT_ATTRIBUTES)
+        if unknown:
+            raise ValueError(f"not an event attribute: {sorted(unknown)}")
+        at = event_at or self._now()
+        values = {name_: None for name_ in EVENT_ATTRIBUTES}
+        values.update({"requestProxied": False, "mailingId": mailing_id, **attributes, "name": name, "eventAt": at})
+        record = self._insert("event", values, {"prospect": prospect_id, "user": user_id, "mailing": mailing_id}, stamp=at)
+        record["attributes"].pop("updatedAt", None)  # events are immutable: no updatedAt
+        return record
+
+    def events_seed(self, *, count: int, names=("message_opened", "message_clicked", "outbound_message"),
+                    step_seconds: float = 1.0) -> None:
+        """`count` events on the existing prospects, a third of them about mailings of one sequence."""
+        with self.lock:
+            prospects = sorted(self.store["prospect"]) or [self.prospect_add(firstName="Seed")["id"]]
+            users = sorted(self.store["user"])
+            sequence = self.sequence_add(name="Seeded sequence")
+            step = self.sequence_step_add(sequence_id=sequence["id"], order=1)
+            start = self.clock.time() - count * step_seconds - 60
+            for i in range(count):
+                prospect_id = prospects[i % len(prospects)]
+                mailing_id = None
+                if i % 3 == 0:
+                    mailing_id = self.mailing_add(prospect_id=prospect_id, subject=f"Subject {i}", sequence_id=sequence["id"],
+                                                  step_id=step["id"])["id"]
+                self.event_add(name=names[i % len(names)], prospect_id=prospect_id, user_id=users[i % len(users)],
+                               mailing_id=mailing_id, event_at=iso(start + i * step_seconds))
+
+    def mailing_activity(self, mailing_id: int, action: str, **event_attributes) -> dict:
+        """The prospect opens (delivered, replied, bounced) a mailing: Outreach records the event and
+        sends `mailing.<action>`, a webhook with no attributes (as captured)."""
+        if action not in MAILING_ACTION_EVENTS:
+            raise ValueError(f"unknown mailing action {action!r}")
+        pending: list[Delivery] = []
+        with self.lock:
+            mailing = self.store["mailing"][int(mailing_id)]
+            now = self._now()
+            a = mailing["attributes"]
+            if action == "opened":
+                a["openedAt"] = now
+                a["openCount"] = (a.get("openCount") or 0) + 1
+            else:
+                a[f"{action}At"] = now
+                a["state"] = {"delivered": "delivered", "replied": "replied", "bounced": "bounced"}[action]
+            a["updatedAt"] = now
+            rel = mailing["relationships"]
+            event = self.event_add(name=MAILING_ACTION_EVENTS[action], prospect_id=rel.get("prospect"),
+                                   user_id=rel.get("user"), mailing_id=mailing["id"], event_at=now, **event_attributes)
+            self._queue_webhook("mailing", action, {"type": "mailing", "id": mailing["id"]}, pending)
+        for delivery in pending:
+            self._deliver(delivery)
+        return event
+
+    def sequence_state_activity(self, state_id: int, action: str) -> dict:
+        """A sequence state advances to its next step, or finishes: the event, then the webhook."""
+        if action not in SEQUENCE_STATE_ACTION_EVENTS:
+            raise ValueError(f"unknown sequence state action {action!r}")
+        pending: list[Delivery] = []
+        with self.lock:
+            state = self.store["sequenceState"][int(state_id)]
+            now = self._now()
+            rel = state["relationships"]
+            if action == "finished":
+                state["attributes"].update({"state": "finished", "stateChangedAt": now})
+            else:
+                steps = sorted((s["attributes"]["order"], s["id"]) for s in self.store["sequenceStep"].values()
+                               if s["relationships"].get("sequence") == rel.get("sequence"))
+                later = [sid for order, sid in steps if sid != rel.get("sequenceStep") and order > self._step_order(rel.get("sequenceStep"))]
+                if later:
+                    rel["sequenceStep"] = later[0]
+            state["attributes"]["updatedAt"] = now
+            event = self.event_add(name=SEQUENCE_STATE_ACTION_EVENTS[action], prospect_id=rel.get("prospect"),
+                                   user_id=rel.get("creator"), event_at=now)
+            self._queue_webhook("sequenceState", action, {"type": "sequenceState", "id": state["id"]}, pending)
+        for delivery in pending:
+            self._deliver(delivery)
+        return event
+
+    def _step_order(self, step_id) -> int:
+        step = self.store["sequenceStep"].get(step_id) if step_id is not None else None
+        return step["attributes"]["order"] if step else 0
 
     def get(self, kind: str, record_id: int) -> dict | None:
         return self.store[kind].get(int(record_id))
@@ -442,10 +580,10 @@ class OutreachSandbox:
             attributes["secret"] = None if attributes.get("secret") is None else attributes["secret"]
         relationships = {}
         names = {"prospect": ["account", "owner", "stage", "creator", "updater"], "account": ["owner", "creator", "updater"],
-                 "webhook": ["authorizer", "creator", "updater"]}.get(kind, [])
+                 "webhook": ["authorizer", "creator", "updater"], **ACTIVITY_RELATIONSHIPS}.get(kind, [])
         for name in names:
             target = record["relationships"].get(name)
-            if name in ("creator", "updater", "authorizer") and target is None:
+            if name in ("creator", "updater", "authorizer") and target is None and kind not in ACTIVITY_RELATIONSHIPS:
                 target = self.authorizer_user_id
             target_type = RELATIONSHIP_TYPES.get(name, "user")
             relationships[name] = {"data": {"type": target_type, "id": target} if target is not None else None}
@@ -480,7 +618,8 @@ class OutreachSandbox:
         for key, value in query.items():
             if key.startswith("filter[") and key.endswith("]"):
                 inner = key[len("filter["):-1].replace("][", ".")
-                filters[inner] = value
+                if inner not in self.ignored_filters:
+                    filters[inner] = value
         if kind == "account" and "named" not in filters:
             filters["named"] = "true"  # only named accounts show up on the collection index
         sort = query.get("sort") or "id"
@@ -670,20 +809,24 @@ class OutreachSandbox:
     # -- webhook delivery ---------------------------------------------------------------------
 
     def _queue_webhooks(self, kind, action, record, attributes, relationships, pending):
+        data = {
+            "type": kind,
+            "id": record["id"],
+            "attributes": attributes,
+            # Webhook relationships are flat and typed by the relationship's name.
+            "relationships": {name: {"type": name, "id": target} for name, target in relationships.items()
+                              if name not in ("creator", "updater")},
+        }
+        self._queue_webhook(kind, action, data, pending)
+
+    def _queue_webhook(self, kind, action, data, pending):
         event = f"{kind}.{action}"
         for hook in list(self.store["webhook"].values()):
             a = hook["attributes"]
             if not a.get("active", True) or a.get("resource") not in ("*", kind) or a.get("action") not in ("*", action):
                 continue
             body = {
-                "data": {
-                    "type": kind,
-                    "id": record["id"],
-                    "attributes": attributes,
-                    # Webhook relationships are flat and typed by the relationship's name.
-                    "relationships": {name: {"type": name, "id": target} for name, target in relationships.items()
-                                      if name not in ("creator", "updater")},
-                },
+                "data": data,
                 "meta": {"deliveredAt": datetime.fromtimestamp(self.clock.time(), dt_timezone.utc).isoformat(timespec="milliseconds"),
                          "eventName": event},
             }
@@ -786,6 +929,12 @@ def _value_matches(actual, wanted: str) -> bool:
                 return (low == "neginf" or actual >= float(low)) and (high == "inf" or actual <= float(high))
         except ValueError:
             return False
+        moment = _as_datetime(actual)
+        if moment is not None:  # timestamps compare as instants, whatever their precision or zone
+            lo, hi = _as_datetime(low), _as_datetime(high)
+            if (low != "neginf" and lo is None) or (high != "inf" and hi is None):
+                return False
+            return (lo is None or moment >= lo) and (hi is None or moment <= hi)
         text = str(actual)
         return (low == "neginf" or text >= low) and (high == "inf" or text <= high)
     options = wanted.split(",") if "," in wanted else [wanted]
@@ -793,3 +942,13 @@ def _value_matches(actual, wanted: str) -> bool:
         return str(actual).lower() in [o.lower() for o in options]
     text = "" if actual is None else str(actual).lower()
     return text in [o.strip().lower() for o in options]
+
+
+def _as_datetime(value):
+    if not isinstance(value, str) or len(value) < 19 or value[4:5] != "-" or "T" not in value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt_timezone.utc)

@@ -42,3 +42,17 @@ def test_an_edit_in_the_admin_is_sent_with_its_changes(staff_client, hull):
 
     assert body["messages"][0]["changes"]["user"] == {"traits_title": ["Pilot", "General"]}
     assert HullMessage.objects.get().body["changes"]["user"] == {"title": ["Pilot", "General"]}
+
+
+def test_a_users_page_shows_its_tracked_events(staff_client, hull, connector):
+    from connectors.hull.firehose import HullFirehose
+
+    firehose = HullFirehose(connector)
+    firehose.track({"anonymous_id": "outreach:7"}, event="Message Opened", properties={"email_subject": "Join us"},
+                   event_id="42", created_at="2026-01-02T03:04:05.000Z")
+    firehose.flush()
+    user = hull.find_user(anonymous_id="outreach:7")
+
+    page = staff_client.get(f"/admin/hull_sandbox/user/{user.pk}/change/").content.decode()
+
+    assert "Message Opened" in page and "Join us" in page and "2026-01-02T03:04:05.000Z" in page
