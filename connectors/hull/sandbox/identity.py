@@ -8,7 +8,7 @@ when an anonymous visitor later identifies with an email.
 
 from django.utils import timezone
 
-from connectors.hull.sandbox.models import Account, Event, Organization, Pending, User, Write
+from connectors.hull.sandbox.models import AnonymousId, Account, Event, Organization, Pending, User, Write
 
 USER_LOOKUP = ("id", "external_id", "email", "anonymous_id")
 ACCOUNT_LOOKUP = ("id", "external_id", "domain", "anonymous_id")
@@ -39,7 +39,12 @@ def _lookup(model, organization: Organization, key: str, value: str):
     if key == "domain":
         return queryset.filter(domain=domain_normalise(value)).order_by("id").first()
     if key == "anonymous_id":
-        return queryset.filter(anonymous_ids_index__contains=f"|{value}|").order_by("id").first()
+        object_id = (
+            AnonymousId.objects.filter(organization=organization, entity=model.entity, value=value)
+            .values_list("object_id", flat=True)
+            .first()
+        )
+        return queryset.filter(pk=object_id).first() if object_id is not None else None
     return queryset.filter(**{key: value}).order_by("id").first()
 
 
@@ -159,6 +164,7 @@ def _merge(entity: str, organization: Organization, *, winner, loser) -> None:
         User.objects.filter(account=loser).update(account=winner)
         Write.objects.filter(account=loser).update(account=winner)
     winner.external_id = winner.external_id or loser.external_id
+    AnonymousId.objects.filter(organization=organization, entity=entity, object_id=loser.pk).update(object_id=winner.pk)
     winner.save()
     winner.segments.add(*loser.segments.all())
     Pending.objects.filter(organization=organization, entity=entity, object_id=loser.pk).delete()

@@ -46,17 +46,30 @@ class Segment(models.Model):
 
 
 class Identified(models.Model):
+    entity = ""  # "user" or "account", set by the subclasses
+
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
         self.anonymous_ids_index = "|" + "|".join(self.anonymous_ids or []) + "|" if self.anonymous_ids else ""
-        if kwargs.get("update_fields") is not None and "anonymous_ids" in kwargs["update_fields"]:
-            kwargs["update_fields"] = [*kwargs["update_fields"], "anonymous_ids_index"]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "anonymous_ids" in update_fields:
+            kwargs["update_fields"] = [*update_fields, "anonymous_ids_index"]
         super().save(*args, **kwargs)
+        if self.anonymous_ids and (update_fields is None or "anonymous_ids" in update_fields):
+            # An indexed alias per anonymous id: looking one up must not scan every user.
+            AnonymousId.objects.bulk_create(
+                [
+                    AnonymousId(organization_id=self.organization_id, entity=self.entity, value=value, object_id=self.pk)
+                    for value in self.anonymous_ids
+                ],
+                ignore_conflicts=True,
+            )
 
 
 class Account(Identified):
+    entity = "account"
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="accounts")
     hull_id = models.CharField(max_length=24, default=hull_object_id, unique=True)
     domain = models.CharField(max_length=255, blank=True, db_index=True)
@@ -77,6 +90,7 @@ class Account(Identified):
 
 
 class User(Identified):
+    entity = "user"
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="users")
     hull_id = models.CharField(max_length=24, default=hull_object_id, unique=True)
     email = models.CharField(max_length=255, blank=True, db_index=True)
@@ -158,3 +172,17 @@ class Export(models.Model):
     entity = models.CharField(max_length=10)
     object_ids = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class AnonymousId(models.Model):
+    """Which user or account an anonymous id belongs to (Hull resolves claims by it)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    entity = models.CharField(max_length=10)
+    value = models.CharField(max_length=255)
+    object_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "entity", "value"], name="sandbox_anonymous_id_unique")
+        ]
