@@ -5,19 +5,22 @@ Outreach's signed webhook is delivered at once to /webhooks/outreach/<token>, ov
 makes Outreach fail the next requests, to see an error in the console and re-run the job.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from connectors.outreach.sandbox.views import sandbox_default
+from connectors.outreach.sandbox import views as sandbox_views
 
 PAGE_SIZE = 50
 EDITABLE = ("firstName", "lastName", "title", "addressCity")
 
 
 def _staff(request) -> None:
+    if not settings.SANDBOX_ENABLED:
+        raise Http404("the sandboxes are off (SANDBOX_ENABLED)")
     if not request.user.has_perm("sync.change_connector"):
         raise PermissionDenied
 
@@ -28,7 +31,7 @@ def _context(request, title: str, **extra) -> dict:
 
 def sandbox_prospects_view(request):
     _staff(request)
-    sandbox = sandbox_default()
+    sandbox = sandbox_views.sandbox_default()
     if request.method == "POST":
         return _fault_add(request, sandbox)
     query = request.GET.get("q", "").strip().lower()
@@ -80,7 +83,7 @@ def _fault_add(request, sandbox):
 
 def sandbox_prospect_view(request, prospect_id: int):
     _staff(request)
-    sandbox = sandbox_default()
+    sandbox = sandbox_views.sandbox_default()
     record = sandbox.get("prospect", prospect_id)
     if record is None:
         raise Http404("no such prospect in the Outreach sandbox")
