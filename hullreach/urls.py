@@ -31,6 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("outreach/", include("connectors.outreach.urls")),
+    path("console/", include("sync.console_urls")),
     path("webhooks/outreach/<str:token>", OutreachWebhookApi.as_view(), name="outreach-webhook"),
     path("", include("sync.api.urls")),
 ]

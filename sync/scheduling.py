@@ -37,6 +37,9 @@ def connectors_tick() -> int:
     """Create the periodic jobs that are due. A paused or unauthorized connector gets none."""
     from sync.jobs import job_create
 
+    from sync.console_outreach import webhooks_upkeep_enqueue
+
+    webhooks_upkeep_enqueue()  # webhooks last checked over an hour ago, checked by a worker
     created = 0
     now = timezone.now()
     for connector in Connector.objects.filter(paused=False):

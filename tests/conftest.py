@@ -29,6 +29,20 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _console_hooks_unset():
+    """The console's Outreach providers (record counter, budget reader) are off unless a test sets them:
+    the wired counter would ask Outreach, and tests never leave the machine."""
+    from sync import console_hooks
+
+    saved = console_hooks._record_counter, console_hooks._budget_reader
+    console_hooks.record_counter_set(None)
+    console_hooks.budget_reader_set(None)
+    yield
+    console_hooks.record_counter_set(saved[0])
+    console_hooks.budget_reader_set(saved[1])
+
+
 @pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_superuser("alice", "alice@hullreach.test", "alice-password")

@@ -329,6 +329,14 @@ class OutreachClient:
                 return
             url, query = next_url, None
 
+    def count(self, resource: str, *, params: dict | None = None) -> int | None:
+        """How many records a listing has, as Outreach reports it in `meta.count` (None if it does not)."""
+        query = {"page[size]": 1, "count": "true", **(params or {})}
+        # Reference: https://developers.outreach.io/api/making-requests/#pagination
+        body = self.request("GET", _plural(resource), params=query)
+        count = ((body or {}).get("meta") or {}).get("count")
+        return int(count) if isinstance(count, (int, float)) and not isinstance(count, bool) else None
+
     @staticmethod
     def _rebase(collection: str, link: str) -> str:
         """Keep the cursor's query but always on our configured API URL: the bearer token never

@@ -128,11 +128,22 @@ class RateBudget:
         """Learn from a response's rate-limit headers."""
         parsed = rate_headers_parse(headers)
         now = self.clock.time()
+        if parsed.limit is not None or parsed.remaining is not None:
+            # What Outreach last said, for the console (it also counts other integrations' requests).
+            last = {"limit": parsed.limit, "remaining": parsed.remaining, "reset_at": parsed.reset_at, "at": now}
+            self.cache.set(f"{self.key}:last", last, timeout=int(self.window_seconds) + 60)
         if parsed.limit:
             self.cache.set(f"{self.key}:limit", parsed.limit, timeout=int(self.window_seconds) + 60)
         if parsed.remaining is not None and parsed.remaining <= 0 and parsed.reset_at and parsed.reset_at > now:
             self.block_until(parsed.reset_at)
         return parsed
+
+    def usage(self) -> tuple[int, int, dict | None]:
+        """(requests claimed by our workers in the current window, effective limit, last headers or None)."""
+        now = self.clock.time()
+        window = math.floor(now / self.window_seconds)
+        used = int(self.cache.get(f"{self.key}:w:{window}") or 0)
+        return used, self._effective_limit(), self.cache.get(f"{self.key}:last")
 
     def block_until(self, reset_at: float) -> None:
         """Nobody sends until `reset_at` (after a 429 or a Remaining of 0)."""

@@ -10,6 +10,14 @@ from connectors.outreach.sandbox.state import OutreachSandbox, SandboxTimeout
 
 _sandbox = None
 _sandbox_lock = threading.Lock()
+# Called once with the new singleton before it serves anything (the demo seeds it in the web process).
+_setup_hooks: list = []
+
+
+def sandbox_setup_register(hook) -> None:
+    """`hook(sandbox)` runs when the singleton is made; if it raises, the next use tries again."""
+    if hook not in _setup_hooks:
+        _setup_hooks.append(hook)
 
 
 def http_deliver(url: str, headers: dict, body: bytes) -> int:
@@ -24,8 +32,18 @@ def sandbox_default() -> OutreachSandbox:
     global _sandbox
     with _sandbox_lock:
         if _sandbox is None:
-            _sandbox = OutreachSandbox(deliver=http_deliver)
+            sandbox = OutreachSandbox(deliver=http_deliver)
+            for hook in _setup_hooks:
+                hook(sandbox)
+            _sandbox = sandbox
         return _sandbox
+
+
+def sandbox_default_reset() -> None:
+    """Forget the singleton (tests): the next use makes and sets up a new one."""
+    global _sandbox
+    with _sandbox_lock:
+        _sandbox = None
 
 
 @csrf_exempt

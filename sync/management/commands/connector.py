@@ -16,6 +16,11 @@ FETCH_KINDS = {
 }
 
 
+def _carries_tokens(data) -> bool:
+    private = data.get("private_settings") or {}
+    return bool(data.get("outreach") or private.get("access_token") or private.get("refresh_token"))
+
+
 class Command(BaseCommand):
     help = "Export, import and fetch connectors: configuration as code."
 
@@ -54,6 +59,13 @@ class Command(BaseCommand):
             raise CommandError(f"invalid connector file, nothing changed: {exc}") from exc
         verb = "Created" if created else "Updated"
         self.stdout.write(self.style.SUCCESS(f"{verb} connector {connector.name} (id {connector.pk})."))
+        if _carries_tokens(data):
+            # After the import's transaction: a provisioning failure is reported, the import stands.
+            from sync.console_outreach import connector_import_provision
+
+            problem = connector_import_provision(connector=connector)
+            if problem:
+                self.stderr.write(self.style.WARNING(f"Imported, but {problem}."))
         if ignored:
             self.stdout.write(f"Ignored Hull-only settings: {', '.join(ignored)}")
 
