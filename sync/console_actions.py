@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from sync import console_hooks
+from sync import console_hooks, fetch
 from sync.choices import JobKind
 from sync.jobs import job_create
 from sync.models import Connector, SyncJob
@@ -15,8 +15,8 @@ FETCH_KINDS = (JobKind.FETCH_ACCOUNTS, JobKind.FETCH_PROSPECTS, JobKind.FETCH_AL
                JobKind.FETCH_EVENTS)
 # Fetches that read every record: staff confirm them, they take a share of the hourly budget.
 COSTLY_FETCH_KINDS = (JobKind.FETCH_ACCOUNTS, JobKind.FETCH_PROSPECTS, JobKind.FETCH_ALL, JobKind.FETCH_EVENTS)
-# Outreach pages list reads at up to this many records per request.
-FETCH_PAGE_SIZE = getattr(settings, "OUTREACH_FETCH_PAGE_SIZE", 100)
+# A fetch reads this many records per Outreach request (sync/fetch.py).
+FETCH_PAGE_SIZE = fetch.PAGE_SIZE
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -41,9 +41,10 @@ class FetchEstimate:
             )
         share = self.budget_share or 0
         hours = math.ceil(share) if share > 1 else None
+        percent = f"{share:.0%}" if share >= 0.01 else f"{share:.1%}"
         text = (
             f"Outreach reports {self.records:,} records: about {self.requests:,} requests, "
-            f"{share:.0%} of the hourly budget of {self.budget_per_hour:,} requests."
+            f"{percent} of the hourly budget of {self.budget_per_hour:,} requests."
         )
         if hours:
             text += f" It will be paced over about {hours} hours."

@@ -100,11 +100,12 @@ def test_an_outgoing_error_is_found_and_its_job_re_run(page, live_demo):
     page.select_option("select[name=action]", "notify_changes")
     page.click("button[name=index]")
     for _ in range(60):
-        page.goto(f"{base}/admin/sync/synclog/?q=outgoing.user.error")
-        if "outgoing.user.error" in page.inner_text("#result_list"):
+        page.goto(f"{base}/admin/sync/synclog/?event=outgoing.user.error")
+        if page.locator("#result_list").count() and "outgoing.user.error" in page.inner_text("#result_list"):
             break
         page.wait_for_timeout(1000)
     assert "outgoing.user.error" in page.inner_text("#result_list")
+    screenshot(page, "outgoing-error")
     page.click("#result_list tbody tr:first-child a[href*='/syncjob/']")
     page.click("text=Re-run")
     if page.locator("input[type=submit][value^='Yes']").count():

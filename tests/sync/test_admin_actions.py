@@ -39,12 +39,12 @@ def test_the_confirmation_says_the_count_is_unknown_rather_than_inventing_one(st
 
 @override_settings(OUTREACH_RATE_LIMIT_PER_HOUR=10000)
 def test_the_confirmation_says_how_much_of_the_hourly_budget_a_fetch_takes(staff_client, connector):
-    console_hooks.record_counter_set(lambda *, connector, kind: 25_000)
+    console_hooks.record_counter_set(lambda *, connector, kind: 300_000)
     try:
         html = staff_client.get(fetch_url(connector, JobKind.FETCH_ALL)).content.decode()
     finally:
         console_hooks.record_counter_set(None)
-    assert "Outreach reports 25,000 records: about 250 requests, 2% of the hourly budget of 10,000 requests." in html
+    assert "Outreach reports 300,000 records: about 300 requests, 3% of the hourly budget of 10,000 requests." in html
 
 
 def test_fetch_recent_is_cheap_and_starts_at_once(staff_client, connector):
