@@ -28,7 +28,7 @@ from connectors.outreach.client import MAX_PAGE_SIZE, OutreachClient
 from connectors.outreach.errors import OutreachNotFound
 from sync.choices import JobKind, Level, MessageStatus
 from sync.jobs import job_save_progress
-from sync.logs import sync_log
+from sync.logs import sync_log, sync_log_line, sync_logs_save
 from sync.models import Connector, SentOutreachEvent, SyncJob
 from sync.outreach_calls import outreach_client_for, outreach_job_errors
 from sync.settings_io import EVENT_NAMES
@@ -309,8 +309,8 @@ class EventSender:
                 ],
                 ignore_conflicts=True,
             )
-            for item in done:
-                sync_log(
+            lines = [
+                sync_log_line(
                     connector=self.connector,
                     job=self.job,
                     event="incoming.event.success",
@@ -319,8 +319,10 @@ class EventSender:
                     payload={"event": EVENT_NAMES[item.name], "event_id": item.event_id, "properties": item.properties,
                              "type": "Event"},
                 )
-            for change in stage_changes:
-                sync_log(
+                for item in done
+            ]
+            lines += [
+                sync_log_line(
                     connector=self.connector,
                     job=self.job,
                     event="incoming.event.success",
@@ -329,6 +331,9 @@ class EventSender:
                     payload={"event": "Prospect Stage Changed", "event_id": change["event_id"],
                              "properties": {"changed_to": change["stage"]}, "type": "WebPayload"},
                 )
+                for change in stage_changes
+            ]
+            sync_logs_save(lines)
         return len(done) + len(stage_changes)
 
     # -- log lines ------------------------------------------------------------------------------------
