@@ -44,7 +44,7 @@ from sync.choices import Entity, JobKind, Level, MessageStatus
 from sync.errors import JobRetry, JobWaiting
 from sync.incoming import IncomingWriter
 from sync.jobs import job_save_progress
-from sync.logs import sync_log
+from sync.logs import sync_log_line, sync_logs_save
 from sync.models import HullMessage, HullNotification, IdLink, SyncJob
 from sync.notifications import notification_batch_materialise
 from sync.outgoing_lock import IdentityBusy, identity_lock
@@ -141,6 +141,8 @@ class OutgoingRun:
     settings: RuleSettings
     client: OutreachClient
     writer: IncomingWriter
+    # Log lines of the current chunk, saved together when it ends (one transaction, not one per line).
+    lines: list = field(default_factory=list)
 
     # -- logging -------------------------------------------------------------------------------
 
@@ -148,7 +150,7 @@ class OutgoingRun:
             kind: _Kind | None = None, subject: dict | None = None):
         kind = kind or ctx.kind
         subject = ctx.subject if subject is None else subject
-        sync_log(
+        self.lines.append(sync_log_line(
             connector=self.connector,
             job=self.job,
             event=f"outgoing.{kind.subject}.{outcome}",
@@ -159,7 +161,11 @@ class OutgoingRun:
             outreach_id=outreach_id,
             message=message,
             payload=payload,
-        )
+        ))
+
+    def lines_save(self) -> None:
+        lines, self.lines = self.lines, []
+        sync_logs_save(lines)
 
 
 # -- the job -------------------------------------------------------------------------------------
@@ -214,7 +220,9 @@ def outgoing_job_run(job: SyncJob) -> None:
                         consecutive = 0
         finally:
             # Whatever stopped the chunk, what was done is written back to Hull and recorded, so a
-            # retry resends only the rest. If the Hull write fails, nothing is recorded: resent.
+            # retry resends only the rest. If the Hull write fails, the statuses are not recorded and
+            # those messages are resent; the lines saying what Outreach answered are kept either way.
+            run.lines_save()
             if done:
                 run.writer.flush()
                 _outcomes_save(job, done)
