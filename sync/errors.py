@@ -11,3 +11,11 @@ class JobRetry(Exception):
     def __init__(self, message: str, after_seconds: float | None = None):
         super().__init__(message)
         self.after_seconds = after_seconds
+
+
+class JobYield(Exception):
+    """A long job has used its time slice: it saved its checkpoint and continues in a fresh task.
+
+    Not a failure and not an attempt: django-q stops any task at its timeout, so fetches of millions
+    of records run as a chain of slices instead of being killed and revived.
+    """

@@ -27,7 +27,7 @@ from connectors.hull.firehose import HullFirehose
 from connectors.outreach.client import MAX_PAGE_SIZE, OutreachClient
 from connectors.outreach.errors import OutreachNotFound
 from sync.choices import JobKind, Level, MessageStatus
-from sync.jobs import job_save_progress
+from sync.jobs import job_save_progress, job_slice_check
 from sync.logs import sync_log, sync_log_line, sync_logs_save
 from sync.models import Connector, SentOutreachEvent, SyncJob
 from sync.outreach_calls import outreach_client_for, outreach_job_errors
@@ -399,6 +399,7 @@ def events_recent_run(job: SyncJob) -> None:
             checkpoint = {**checkpoint, "next_url": page.next_url, "pages": checkpoint.get("pages", 0) + 1}
             job.checkpoint = checkpoint
             job_save_progress(job)
+            job_slice_check(job)
     # Reached only when every page was sent: a failed run repeats its window next time.
     connector.events_last_fetch_at = parse_datetime(high)
     connector.save(update_fields=["events_last_fetch_at"])
@@ -429,6 +430,7 @@ def events_history_run(job: SyncJob) -> None:
             }
             job.checkpoint = checkpoint
             job_save_progress(job)
+            job_slice_check(job)
 
 
 def _page_send(job: SyncJob, sender: EventSender, records: list[dict]) -> None:

@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from sync.choices import JobKind
 from sync.incoming import incoming_writer_for
-from sync.jobs import job_save_progress
+from sync.jobs import job_save_progress, job_slice_check
 from sync.models import SyncJob
 from sync.outreach_calls import outreach_job_errors
 
@@ -72,16 +72,28 @@ def fetch_job_run(job: SyncJob) -> None:
                 if recent:
                     checkpoint.setdefault("watermarks", {})[resource] = page.high_water
                     checkpoint["high_water_ids"] = page.high_water_ids
+                if not page.next_url:
+                    # The last page: the phase is done in the same save, so a resumed job never
+                    # mistakes "finished" for "not started" and reads everything again.
+                    checkpoint = _phase_finish(checkpoint, index=index, resource=resource, recent=recent)
                 job.checkpoint = checkpoint
                 job_save_progress(job)
-            if recent and not (checkpoint.get("watermarks") or {}).get(resource):
-                # Nothing changed in the window: everything up to when this phase began has been seen.
-                checkpoint.setdefault("watermarks", {})[resource] = checkpoint["phase_started"]
-            checkpoint = {**checkpoint, "phase": index + 1, "next_url": None, "high_water_ids": []}
-            job.checkpoint = checkpoint
-            job_save_progress(job)
+                if page.next_url or index + 1 < len(phases):  # hand the worker back only if work is left
+                    job_slice_check(job)
+            if checkpoint.get("phase") == index:
+                checkpoint = _phase_finish(checkpoint, index=index, resource=resource, recent=recent)
+                job.checkpoint = checkpoint
+                job_save_progress(job)
     if recent:
         _watermarks_advance(job)
+
+
+def _phase_finish(checkpoint: dict, *, index: int, resource: str, recent: bool) -> dict:
+    checkpoint = {**checkpoint, "phase": index + 1, "next_url": None, "high_water_ids": []}
+    if recent and not (checkpoint.get("watermarks") or {}).get(resource):
+        # Nothing changed in the window: everything up to when this phase began has been seen.
+        checkpoint["watermarks"] = {**checkpoint.get("watermarks", {}), resource: checkpoint["phase_started"]}
+    return checkpoint
 
 
 def _recent_since(connector, resource: str) -> datetime:

@@ -18,7 +18,7 @@ from sync.choices import Entity, Level, MessageStatus
 from sync.deliveries import deliveries_claim, deliveries_reopen, delivery_finish
 from sync.events import WEBHOOK_RESOURCES as EVENT_WEBHOOK_RESOURCES
 from sync.events import EventSender, event_sender_for
-from sync.jobs import job_save_progress
+from sync.jobs import job_save_progress, job_slice_check
 from sync.logs import sync_log, sync_log_line, sync_logs_save
 from sync.models import Connector, IdLink, SyncJob
 from sync.outreach_calls import outreach_client_for, outreach_job_errors
@@ -242,6 +242,7 @@ def webhook_job_run(job: SyncJob) -> None:
                 job.failed += 1
         job.progress_done += len(batch)
         job_save_progress(job)
+        job_slice_check(job)
 
 
 def _delivery_apply(writer: IncomingWriter, delivery, *, events: EventSender | None = None) -> tuple[str, str]:

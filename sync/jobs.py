@@ -6,6 +6,7 @@ The SyncJob row is the source of truth; django-q only carries its id. So a task 
 
 import logging
 import random
+import time
 import traceback
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from sync.choices import INCOMING_KINDS, JobKind, JobStatus, Level
-from sync.errors import JobRetry, JobWaiting
+from sync.errors import JobRetry, JobWaiting, JobYield
 from sync.logs import sync_log
 from sync.models import Connector, SyncJob
 
@@ -40,6 +41,8 @@ JOB_HANDLERS = {
 STALE_QUEUED_AFTER = timedelta(minutes=5)
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
+# A job hands its worker back after this share of django-q's task timeout (see JobYield).
+SLICE_SHARE_OF_TIMEOUT = 0.6
 
 
 def job_direction(job: SyncJob) -> str:
@@ -109,9 +112,14 @@ def job_run(job_id: int) -> SyncJob | None:
         message=f"{job.get_kind_display()} started (attempt {job.attempts})",
         payload={"kind": job.kind, "attempt": job.attempts},
     )
+    job.slice_ends_at = time.monotonic() + settings.Q_CLUSTER["timeout"] * SLICE_SHARE_OF_TIMEOUT
     try:
         handler = import_string(JOB_HANDLERS[job.kind])
         handler(job)
+    except JobYield:
+        job.attempts -= 1  # a slice is not an attempt
+        _job_finish(job, JobStatus.QUEUED, "", finished=False)
+        job_enqueue(job)
     except JobWaiting as exc:
         _job_finish(job, JobStatus.WAITING, str(exc), finished=False)
     except JobRetry as exc:
@@ -134,6 +142,13 @@ def job_run(job_id: int) -> SyncJob | None:
             payload=job_counts(job),
         )
     return job
+
+
+def job_slice_check(job: SyncJob) -> None:
+    """Call between pages or chunks, after saving the checkpoint: raises JobYield when time is up."""
+    ends_at = getattr(job, "slice_ends_at", None)
+    if ends_at is not None and time.monotonic() >= ends_at:
+        raise JobYield()
 
 
 def job_backoff_seconds(attempt: int) -> float:

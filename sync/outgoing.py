@@ -43,7 +43,7 @@ from connectors.outreach.errors import (
 from sync.choices import Entity, JobKind, Level, MessageStatus
 from sync.errors import JobRetry, JobWaiting
 from sync.incoming import IncomingWriter
-from sync.jobs import job_save_progress
+from sync.jobs import job_save_progress, job_slice_check
 from sync.logs import sync_log_line, sync_logs_save
 from sync.models import HullMessage, HullNotification, IdLink, SyncJob
 from sync.notifications import notification_batch_materialise
@@ -226,6 +226,7 @@ def outgoing_job_run(job: SyncJob) -> None:
             if done:
                 run.writer.flush()
                 _outcomes_save(job, done)
+        job_slice_check(job)
     if transient:
         raise JobRetry(f"{transient} message(s) could not reach Outreach and are retried: {last_error}")
 

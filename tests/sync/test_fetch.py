@@ -157,3 +157,22 @@ def test_the_command_line_fetch_runs_the_job_and_reports(connector, outreach, hu
     assert "succeeded: 4 succeeded" in capsys.readouterr().out
     assert len(hull.users()) == 4
     assert Connector.objects.get().jobs.get().kind == JobKind.FETCH_PROSPECTS
+
+
+def test_a_long_fetch_runs_in_slices_that_hand_the_worker_back_without_spending_attempts(
+    connector, outreach, hull, monkeypatch, run_jobs
+):
+    from sync import jobs
+
+    outreach.seed(prospects=2500, accounts=0)
+    monkeypatch.setattr(jobs, "SLICE_SHARE_OF_TIMEOUT", 0)  # every page ends the slice
+    job = job_create(connector=connector, kind=JobKind.FETCH_PROSPECTS, started_by="test", enqueue=False)
+
+    ran = run_jobs()
+
+    assert [j.pk for j in ran] == [job.pk] * 3
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.attempts == 1
+    assert job.succeeded == 2500
+    assert len(list_requests(outreach, "prospects")) == 3
+    assert len(hull.users()) == 2500
