@@ -56,10 +56,18 @@ def fetch_job_run(job: SyncJob) -> None:
                     start_url=checkpoint.get("next_url"),
                 )
                 if recent
-                else writer.client.iter_pages(resource, page_size=PAGE_SIZE, start_url=checkpoint.get("next_url"))
+                else writer.client.iter_pages(
+                    resource,
+                    page_size=PAGE_SIZE,
+                    start_url=checkpoint.get("next_url"),
+                    # The first page also says how many there are, for the progress bar: no extra request.
+                    params=None if checkpoint.get("next_url") else {"count": "true"},
+                )
             )
             write = writer.prospect if resource == "prospect" else writer.account
             for page in pages:
+                if page.total is not None:
+                    job.progress_total = job.progress_done + page.total
                 for record in page.records:
                     if write(record) == "skip":
                         job.skipped += 1

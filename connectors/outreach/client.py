@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timezone as dt_timezone
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from django.core.cache import cache
@@ -67,6 +67,8 @@ class Page:
     # which is exactly what the next run must pass back as `since` / `exclude_ids`.
     high_water: str | None = None
     high_water_ids: list[int] = field(default_factory=list)
+    # Outreach's `meta.count` of the whole listing, when the request asked for it (`count=true`).
+    total: int | None = None
 
 
 def _plural(resource: str) -> str:
@@ -324,7 +326,9 @@ class OutreachClient:
             next_link = (body.get("links") or {}).get("next")
             next_url = self._rebase(collection, next_link) if next_link else None
             display_url = requests.Request("GET", url, params=query).prepare().url
-            yield Page(records=body.get("data") or [], url=display_url, next_url=next_url)
+            total = (body.get("meta") or {}).get("count")
+            total = int(total) if isinstance(total, (int, float)) and not isinstance(total, bool) else None
+            yield Page(records=body.get("data") or [], url=display_url, next_url=next_url, total=total)
             if not next_url:
                 return
             url, query = next_url, None
@@ -340,8 +344,10 @@ class OutreachClient:
     @staticmethod
     def _rebase(collection: str, link: str) -> str:
         """Keep the cursor's query but always on our configured API URL: the bearer token never
-        follows a link to another host, and a link missing `/api/v2` still works."""
-        return f"{collection}?{urlsplit(link).query}"
+        follows a link to another host, and a link missing `/api/v2` still works. A count asked for
+        on the first page is not asked again on every following one (counting costs Outreach time)."""
+        query = [(k, "false" if k == "count" else v) for k, v in parse_qsl(urlsplit(link).query, keep_blank_values=True)]
+        return f"{collection}?{urlencode(query)}"
 
     def iter_all(self, resource: str, *, page_size: int = MAX_PAGE_SIZE, params: dict | None = None) -> Iterator[dict]:
         for page in self.iter_pages(resource, page_size=page_size, params=params):

@@ -43,6 +43,8 @@ def test_fetch_all_reads_2500_prospects_and_600_accounts_in_3_plus_1_pages_and_w
     assert [r.query.get("page[size]") for r in list_requests(outreach, "accounts")] == ["1000"]
     assert outreach.requests_to("GET", "/users") == [] and outreach.requests_to("GET", "/stages") == []
     assert job.succeeded == 3100 and job.progress_done == 3100
+    assert job.progress_total == 3100  # from meta.count on each phase's first page, no extra request
+    assert [r.query.get("count") for r in list_requests(outreach, "prospects")] == ["true", "false", "false"]
     assert IdLink.objects.filter(entity=Entity.USER).count() == 2500
     assert IdLink.objects.filter(entity=Entity.ACCOUNT).count() == 600
     assert len(hull.users()) == 2500
