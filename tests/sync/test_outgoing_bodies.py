@@ -201,3 +201,32 @@ def test_an_account_update_in_a_synchronized_segment_is_created_then_patched_onc
     assert patch.json == {"data": {"type": "account", "id": account_id, "attributes": {
         "domain": "rebellion.org", "name": "Rebellion", "industry": "Aerospace"}}}
     assert lines("outgoing.account.success")[-1].payload == {"data": patch.json, "type": "Account"}
+
+
+def test_an_account_outside_the_synchronized_account_segments_is_skipped_with_the_reason(
+    connector, outreach, hull, linking, run_jobs
+):
+    hull.account(domain="empire.gov", traits={"name": "Galactic Empire"}, notify=True)
+    hull.notify()
+    run_jobs()
+
+    assert writes_of(outreach) == []
+    [skip] = lines("outgoing.account.skip")
+    assert skip.domain == "empire.gov"
+    assert "not present in any of the defined segments" in skip.message
+
+
+def test_an_account_outreach_refuses_is_an_error_with_outreachs_details_and_nothing_written_back(
+    connector, outreach, hull, linking, run_jobs
+):
+    outreach.fault_add("/accounts", method="POST", status=422)
+    hull.account(domain="rebellion.org", traits={"name": "Rebellion"}, segments=[linking], notify=True)
+    hull.notify()
+    run_jobs()
+
+    [error] = lines("outgoing.account.error")
+    assert error.domain == "rebellion.org"
+    assert "Outreach Error Details" in error.message
+    assert HullMessage.objects.get(entity=Entity.ACCOUNT).status == MessageStatus.FAILED
+    assert not IdLink.objects.filter(entity=Entity.ACCOUNT).exists()
+    assert "outreach/id" not in hull.account_traits(domain="rebellion.org")
