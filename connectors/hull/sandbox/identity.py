@@ -35,7 +35,9 @@ def _lookup(model, organization: Organization, key: str, value: str):
     if key == "id":
         return queryset.filter(hull_id=value).first()
     if key == "email":
-        return queryset.filter(email__iexact=value.strip()).order_by("id").first()
+        # Hull matches emails without case; an exact match on the lowercased value uses the index
+        # (`iexact` would scan every user).
+        return queryset.filter(email_key=value.strip().lower()).order_by("id").first()
     if key == "domain":
         return queryset.filter(domain=domain_normalise(value)).order_by("id").first()
     if key == "anonymous_id":

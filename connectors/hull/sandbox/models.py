@@ -56,6 +56,10 @@ class Identified(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "anonymous_ids" in update_fields:
             kwargs["update_fields"] = [*update_fields, "anonymous_ids_index"]
+        if hasattr(self, "email_key"):
+            self.email_key = (self.email or "").strip().lower()
+            if update_fields is not None and "email" in update_fields:
+                kwargs["update_fields"] = [*kwargs["update_fields"], "email_key"]
         super().save(*args, **kwargs)
         if self.anonymous_ids and (update_fields is None or "anonymous_ids" in update_fields):
             # An indexed alias per anonymous id: looking one up must not scan every user.
@@ -94,6 +98,8 @@ class User(Identified):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="users")
     hull_id = models.CharField(max_length=24, default=hull_object_id, unique=True)
     email = models.CharField(max_length=255, blank=True, db_index=True)
+    # The email lowercased, for Hull's case-insensitive match through an index.
+    email_key = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
     external_id = models.CharField(max_length=255, blank=True, db_index=True)
     anonymous_ids = models.JSONField(default=list, blank=True)
     anonymous_ids_index = models.TextField(blank=True, default="", editable=False)
