@@ -239,6 +239,19 @@ def _section(title, fields):
     return (title, {"fields": fields, "description": SECTION_HELP.get(title, "")})
 
 
+# The "Connect with Outreach" section: all of it is shown, none of it is typed in.
+OUTREACH_CONNECTION_FIELDS = (
+    "outreach_connect_",
+    "outreach_auth_status",
+    "outreach_auth_error",
+    "outreach_token_expires_at",
+    "outreach_access_token_",
+    "outreach_refresh_token_",
+    "webhook_state_",
+    "outreach_webhook_secret_",
+)
+
+
 @admin.register(Connector)
 class ConnectorAdmin(admin.ModelAdmin):
     form = ConnectorForm
@@ -258,16 +271,8 @@ class ConnectorAdmin(admin.ModelAdmin):
     list_filter = ("outreach_auth_status", "paused")
     search_fields = ("name", "hull_organization", "hull_id")
     actions = ("fetch_all_accounts", "fetch_all_prospects", "fetch_all", "fetch_recent", "pause", "resume")
-    readonly_fields = (
-        "outreach_connect_",
+    readonly_fields = OUTREACH_CONNECTION_FIELDS + (
         "hull_secret_",
-        "outreach_auth_status",
-        "outreach_auth_error",
-        "outreach_token_expires_at",
-        "outreach_access_token_",
-        "outreach_refresh_token_",
-        "webhook_state_",
-        "outreach_webhook_secret_",
         "webhook_token",
         "prospects_fetched_until",
         "accounts_fetched_until",
@@ -276,19 +281,7 @@ class ConnectorAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "paused", "fetch_interval_minutes")}),
         ("Hull", {"fields": ("hull_id", "hull_organization", "hull_secret_", "new_hull_secret")}),
-        _section(
-            "Connect with Outreach",
-            (
-                "outreach_connect_",
-                "outreach_auth_status",
-                "outreach_auth_error",
-                "outreach_token_expires_at",
-                "outreach_access_token_",
-                "outreach_refresh_token_",
-                "webhook_state_",
-                "outreach_webhook_secret_",
-            ),
-        ),
+        _section("Connect with Outreach", OUTREACH_CONNECTION_FIELDS),
         _section("User identity", ("user_claims",)),
         _section("Users from Outreach", ("link_users_in_hull", "prospects_fetched_until")),
         _section(
