@@ -18,8 +18,8 @@ USER_AGENT = "hullreach"
 
 def hull_timeout() -> tuple[float, float]:
     return (
-        getattr(settings, "HULL_CONNECT_TIMEOUT", 5.0),
-        getattr(settings, "HULL_READ_TIMEOUT", 30.0),
+        settings.HULL_CONNECT_TIMEOUT,
+        settings.HULL_READ_TIMEOUT,
     )
 
 
