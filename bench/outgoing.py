@@ -132,6 +132,8 @@ def main():
         outreach.requests.clear()
         started = time.perf_counter()
         job = job_run(job.pk)
+        while job.status == "queued":  # a long job hands its worker back in slices (JobYield)
+            job = job_run(job.pk)
         elapsed = time.perf_counter() - started
         api = [r for r in outreach.requests if not r.path.startswith("/oauth")]
         assert job.status == JobStatus.SUCCEEDED, job.error
