@@ -25,7 +25,7 @@ from sync.outreach_calls import outreach_client_for, outreach_job_errors
 from sync.rules.incoming import HullWrite, account_write_from_account, user_write_from_prospect, write_for_destroyed
 from sync.rules.normalize import values_digest
 from sync.rules.outreach_values import outreach_values_merge, outreach_values_read
-from sync.rules.settings import RuleSettings, mappings_read, rule_settings_snapshot
+from sync.rules.settings import RuleSettings, rule_settings_snapshot
 
 HANDLED_RESOURCES = {"prospect": Entity.USER, "account": Entity.ACCOUNT}
 LOG_SUBJECT = {Entity.USER: "user", Entity.ACCOUNT: "account"}

@@ -2,42 +2,12 @@
 
 import pytest
 
-from sync.choices import Direction, Entity, JobKind, JobStatus, MessageStatus
-from sync.models import AttributeMapping, HullMessage, IdLink, SyncJob, SyncLog
+from sync.choices import Entity, JobKind, JobStatus, MessageStatus
+from sync.models import HullMessage, IdLink, SyncJob
+
+from tests.sync.outgoing_world import lines, map_in, synced, writes_of
 
 pytestmark = pytest.mark.django_db
-
-
-def lines(event):
-    return list(SyncLog.objects.filter(event=event).order_by("id"))
-
-
-def map_out(connector, hull, service, entity=Entity.USER):
-    AttributeMapping.objects.create(
-        connector=connector, entity=entity, direction=Direction.OUTGOING, hull=hull, service=service
-    )
-
-
-def map_in(connector, hull, service, entity=Entity.USER):
-    AttributeMapping.objects.create(
-        connector=connector, entity=entity, direction=Direction.INCOMING, hull=hull, service=service
-    )
-
-
-@pytest.fixture
-def leads(connector, hull):
-    """A synchronized segment "Leads"; title and phone go out; Outreach's title comes back."""
-    segment = hull.segment("Leads")
-    connector.synchronized_user_segments = [segment.hull_id]
-    connector.save()
-    map_out(connector, "title", "title")
-    map_out(connector, "phone", "workPhones")
-    map_in(connector, "outreach/title", "title")
-    return segment
-
-
-def writes_of(outreach, method=None):
-    return [r for r in outreach.requests if r.path.startswith(("/prospects", "/accounts", "/users")) and (method is None or r.method == method)]
 
 
 def test_a_new_user_in_a_synchronized_segment_is_looked_up_then_created_and_written_back(
@@ -74,20 +44,6 @@ def test_a_new_user_in_a_synchronized_segment_is_looked_up_then_created_and_writ
     assert link.outreach_values["title"] == "General"
 
 
-def synced(connector, outreach, hull, run_jobs, *, email, traits, segments, account=None):
-    """A Hull user already sent to Outreach once (linked, written back); requests and logs start empty."""
-    user = hull.user(email=email, traits=traits, segments=segments, account=account, notify=True)
-    hull.notify()
-    [job] = run_jobs()
-    assert job.status == JobStatus.SUCCEEDED, job.error
-    hull.notify()  # the write-back (outreach/id, outreach/title) is notified: nothing mapped changed
-    run_jobs()
-    outreach.requests.clear()
-    SyncLog.objects.all().delete()
-    user.refresh_from_db()
-    return user
-
-
 def test_a_user_outside_the_synchronized_segments_is_skipped_with_the_reason_and_nothing_is_sent(
     connector, outreach, hull, leads, run_jobs
 ):
@@ -109,7 +65,7 @@ def test_a_user_outside_the_synchronized_segments_is_skipped_with_the_reason_and
 def test_a_linked_user_with_one_changed_attribute_costs_exactly_one_patch_without_claims(
     connector, outreach, hull, leads, run_jobs
 ):
-    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     prospect_id = IdLink.objects.get(entity=Entity.USER).outreach_id
 
     hull.edit_user(user, traits={"title": "General"})
@@ -127,7 +83,7 @@ def test_a_linked_user_with_one_changed_attribute_costs_exactly_one_patch_withou
 
 
 def test_an_unmapped_change_is_skipped_with_the_original_reason(connector, outreach, hull, leads, run_jobs):
-    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
 
     hull.edit_user(user, traits={"ship": "Falcon"})
     hull.notify()
@@ -140,7 +96,7 @@ def test_an_unmapped_change_is_skipped_with_the_original_reason(connector, outre
 
 
 def test_the_same_notification_delivered_twice_produces_no_second_patch(connector, outreach, hull, leads, run_jobs):
-    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     hull.edit_user(user, traits={"title": "General"})
     [body] = hull.notify()
     run_jobs()
@@ -164,7 +120,7 @@ def test_a_value_that_just_arrived_from_outreach_is_not_pushed_back(connector, o
     from tests.fixtures_outreach import deliver_to_django_client
 
     map_in(connector, "title", "title")  # the same Hull attribute both ways
-    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     prospect_id = IdLink.objects.get(entity=Entity.USER).outreach_id
     outreach.deliver = deliver_to_django_client(client)
     webhook_ensure(connector=connector)
@@ -182,7 +138,7 @@ def test_a_value_that_just_arrived_from_outreach_is_not_pushed_back(connector, o
 
 
 def test_a_stored_id_answering_404_is_dropped_and_the_prospect_found_by_email(connector, outreach, hull, leads, run_jobs):
-    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     old_id = IdLink.objects.get(entity=Entity.USER).outreach_id
     # Someone merged the prospect into a new one in Outreach: the old id is gone, the email lives on.
     del outreach.store["prospect"][old_id]
@@ -206,7 +162,7 @@ def test_a_stored_id_answering_404_is_dropped_and_the_prospect_found_by_email(co
 
 
 def test_a_stored_id_answering_404_with_no_match_creates_one_new_prospect(connector, outreach, hull, leads, run_jobs):
-    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     old_id = IdLink.objects.get(entity=Entity.USER).outreach_id
     del outreach.store["prospect"][old_id]
 
@@ -358,6 +314,7 @@ def test_emails_are_compared_normalised_so_a_prospect_in_other_case_is_found_not
 
     [lookup, patch] = writes_of(outreach)
     assert lookup.query["filter[emails]"] == "leia@rebellion.org"
+    assert patch.path == f"/prospects/{existing['id']}"
     assert patch.json["data"]["attributes"]["emails"] == ["leia@rebellion.ORG"]  # one address, not two
     assert len(outreach.all("prospect")) == 1
 
@@ -381,7 +338,7 @@ def test_a_found_prospect_that_already_has_every_value_is_linked_without_a_patch
 def test_a_changed_email_reads_the_prospect_once_and_sends_the_new_email_first(
     connector, outreach, hull, leads, run_jobs
 ):
-    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     prospect_id = IdLink.objects.get(entity=Entity.USER).outreach_id
     outreach.store["prospect"][prospect_id]["attributes"]["emails"] = ["han@falcon.com", "solo@corellia.net"]
     hull.edit_user(user, traits={"email": "han@rebellion.org", "title": "General"})

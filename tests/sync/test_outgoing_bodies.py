@@ -5,7 +5,7 @@ import pytest
 from sync.choices import Entity, JobStatus, MessageStatus
 from sync.models import HullMessage, IdLink
 
-from tests.sync.test_outgoing import leads, lines, map_out, synced, writes_of  # noqa: F401  (fixture)
+from tests.sync.outgoing_world import lines, map_out, writes_of
 
 pytestmark = pytest.mark.django_db
 

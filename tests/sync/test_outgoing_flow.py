@@ -7,7 +7,7 @@ import pytest
 from sync.choices import AuthStatus, Entity, JobKind, JobStatus, MessageStatus
 from sync.models import Connector, HullMessage, IdLink, SyncJob
 
-from tests.sync.test_outgoing import leads, lines, synced, writes_of  # noqa: F401  (fixture)
+from tests.sync.outgoing_world import lines, synced, writes_of
 
 
 @pytest.mark.django_db

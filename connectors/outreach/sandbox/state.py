@@ -16,8 +16,8 @@ import secrets
 import threading
 import uuid
 from bisect import bisect_right
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from datetime import timezone as dt_timezone
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 

@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from connectors.outreach.client import OutreachClient
 from connectors.outreach.webhooks import signature_verify, webhook_ensure, webhook_url
 from sync.models import Connector, SyncLog
 
