@@ -65,7 +65,7 @@ def test_a_user_outside_the_synchronized_segments_is_skipped_with_the_reason_and
 def test_a_linked_user_with_one_changed_attribute_costs_exactly_one_patch_without_claims(
     connector, outreach, hull, leads, run_jobs
 ):
-    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     prospect_id = IdLink.objects.get(entity=Entity.USER).outreach_id
 
     hull.edit_user(user, traits={"title": "General"})
@@ -83,7 +83,7 @@ def test_a_linked_user_with_one_changed_attribute_costs_exactly_one_patch_withou
 
 
 def test_an_unmapped_change_is_skipped_with_the_original_reason(connector, outreach, hull, leads, run_jobs):
-    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
 
     hull.edit_user(user, traits={"ship": "Falcon"})
     hull.notify()
@@ -96,7 +96,7 @@ def test_an_unmapped_change_is_skipped_with_the_original_reason(connector, outre
 
 
 def test_the_same_notification_delivered_twice_produces_no_second_patch(connector, outreach, hull, leads, run_jobs):
-    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     hull.edit_user(user, traits={"title": "General"})
     [body] = hull.notify()
     run_jobs()
@@ -138,7 +138,7 @@ def test_a_value_that_just_arrived_from_outreach_is_not_pushed_back(connector, o
 
 
 def test_a_stored_id_answering_404_is_dropped_and_the_prospect_found_by_email(connector, outreach, hull, leads, run_jobs):
-    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     old_id = IdLink.objects.get(entity=Entity.USER).outreach_id
     # Someone merged the prospect into a new one in Outreach: the old id is gone, the email lives on.
     del outreach.store["prospect"][old_id]
@@ -162,7 +162,7 @@ def test_a_stored_id_answering_404_is_dropped_and_the_prospect_found_by_email(co
 
 
 def test_a_stored_id_answering_404_with_no_match_creates_one_new_prospect(connector, outreach, hull, leads, run_jobs):
-    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     old_id = IdLink.objects.get(entity=Entity.USER).outreach_id
     del outreach.store["prospect"][old_id]
 
@@ -338,7 +338,7 @@ def test_a_found_prospect_that_already_has_every_value_is_linked_without_a_patch
 def test_a_changed_email_reads_the_prospect_once_and_sends_the_new_email_first(
     connector, outreach, hull, leads, run_jobs
 ):
-    synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
+    user = synced(connector, outreach, hull, run_jobs, email="han@falcon.com", traits={"title": "Pilot"}, segments=[leads])
     prospect_id = IdLink.objects.get(entity=Entity.USER).outreach_id
     outreach.store["prospect"][prospect_id]["attributes"]["emails"] = ["han@falcon.com", "solo@corellia.net"]
     hull.edit_user(user, traits={"email": "han@rebellion.org", "title": "General"})
