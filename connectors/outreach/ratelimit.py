@@ -11,6 +11,8 @@ as "9999, 19988") with `X-RateLimit-Reset` blocks every worker until that reset,
 `X-RateLimit-Limit` lowers ours.
 """
 
+import base64
+import json
 import math
 from dataclasses import dataclass
 
@@ -151,6 +153,30 @@ class RateBudget:
         self.cache.set(f"{self.key}:blocked_until", reset_at, timeout=max(1, int(reset_at - now) + 5))
 
 
+def outreach_user_key(access_token: str) -> str | None:
+    """Which Outreach user a token belongs to, when it says so.
+
+    Outreach's access tokens are JWTs whose payload names the instance (`bento`) and the user
+    (`org_user_id`, `sub`). Outreach counts the budget per user, so two connectors authorized by the
+    same user share one budget. Read without verification: it only chooses a counter.
+    """
+    parts = (access_token or "").split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    user = payload.get("org_user_id") or payload.get("sub")
+    if user in (None, ""):
+        return None
+    return f"{payload.get('bento') or payload.get('aud') or 'outreach'}:{user}"
+
+
 def rate_budget_for(connector, *, clock=None, limit: int | None = None, window_seconds: float = HOUR) -> RateBudget:
-    """The budget of the Outreach user behind this connector's tokens (one user per connector)."""
-    return RateBudget(f"connector:{connector.pk}", limit=limit, window_seconds=window_seconds, clock=clock)
+    """The budget of the Outreach user behind this connector's tokens (else one per connector)."""
+    user = outreach_user_key(connector.outreach_access_token)
+    key = f"outreach-user:{user}" if user else f"connector:{connector.pk}"
+    return RateBudget(key, limit=limit, window_seconds=window_seconds, clock=clock)

@@ -99,3 +99,24 @@ def test_a_job_client_gives_its_worker_back_instead_of_sleeping_until_the_reset(
     assert error.value.reset_at.timestamp() == pytest.approx(before + 1800)
     assert outreach_clock.time() - before < 120  # no half-hour sleep, even on the fake clock
     assert outreach.requests_to("GET", "/prospects/1") == []
+
+
+def test_two_connectors_authorized_by_the_same_outreach_user_share_one_budget(connector):
+    import base64
+    import json
+
+    from connectors.outreach.ratelimit import rate_budget_for
+    from sync.models import Connector
+
+    def token(user_id):
+        payload = base64.urlsafe_b64encode(json.dumps({"bento": "app2a", "org_user_id": user_id}).encode()).decode()
+        return f"eyJhbGciOiJIUzI1NiJ9.{payload.rstrip('=')}.signature"
+
+    connector.outreach_access_token = token(1)
+    other = Connector(pk=connector.pk + 1, name="other", outreach_access_token=token(1))
+    stranger = Connector(pk=connector.pk + 2, name="stranger", outreach_access_token=token(2))
+    opaque = Connector(pk=connector.pk + 3, name="opaque", outreach_access_token="not-a-jwt")
+
+    assert rate_budget_for(connector).key == rate_budget_for(other).key == "outreach:budget:outreach-user:app2a:1"
+    assert rate_budget_for(stranger).key == "outreach:budget:outreach-user:app2a:2"
+    assert rate_budget_for(opaque).key == f"outreach:budget:connector:{opaque.pk}"
