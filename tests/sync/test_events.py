@@ -396,3 +396,18 @@ def test_a_webhook_handled_late_still_finds_its_event(wired, outreach, hull, run
     [request] = outreach.requests_to("GET", "/events")
     assert request.query["filter[mailing][id]"] == str(mailing["id"])
     assert [e.event_id for e in hull.events(anonymous_id=f"outreach:{leia['id']}")] == [str(event["id"])]
+
+
+def test_events_appear_in_the_persons_timeline_in_the_console(connector, outreach, hull, run_jobs, leia, staff_client):
+    from django.urls import reverse
+
+    job_run(job_create(connector=connector, kind=JobKind.FETCH_PROSPECTS, started_by="test", enqueue=False).pk)
+    whitelist(connector, "message_opened")
+    outreach.event_add(name="message_opened", prospect_id=leia["id"])
+    poll(connector, run_jobs)
+
+    html = staff_client.get(reverse("admin:sync_timeline"), {"q": "leia@rebellion.org"}).content.decode()
+
+    assert "incoming.event.success" in html
+    assert "Message Opened" in html
+    assert html.index("incoming.user.success") < html.index("incoming.event.success")  # in order
