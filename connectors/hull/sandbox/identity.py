@@ -30,24 +30,28 @@ def domain_normalise(domain: str) -> str:
     return value[4:] if value.startswith("www.") else value
 
 
+def _oldest(queryset):
+    """The first-created match. Not `.order_by("id").first()`: with ORDER BY id LIMIT 1, SQLite walks
+    the primary key instead of the lookup's index, which scans every row when nothing matches."""
+    matches = list(queryset.order_by()[:50])
+    return min(matches, key=lambda obj: obj.pk) if matches else None
+
+
 def _lookup(model, organization: Organization, key: str, value: str):
     queryset = model.objects.filter(organization=organization)
     if key == "id":
-        return queryset.filter(hull_id=value).first()
+        return _oldest(queryset.filter(hull_id=value))
     if key == "email":
         # Hull matches emails without case; an exact match on the lowercased value uses the index
         # (`iexact` would scan every user).
-        return queryset.filter(email_key=value.strip().lower()).order_by("id").first()
+        return _oldest(queryset.filter(email_key=value.strip().lower()))
     if key == "domain":
-        return queryset.filter(domain=domain_normalise(value)).order_by("id").first()
+        return _oldest(queryset.filter(domain=domain_normalise(value)))
     if key == "anonymous_id":
-        object_id = (
-            AnonymousId.objects.filter(organization=organization, entity=model.entity, value=value)
-            .values_list("object_id", flat=True)
-            .first()
-        )
-        return queryset.filter(pk=object_id).first() if object_id is not None else None
-    return queryset.filter(**{key: value}).order_by("id").first()
+        object_ids = AnonymousId.objects.filter(organization=organization, entity=model.entity, value=value)
+        object_id = object_ids.order_by().values_list("object_id", flat=True)[:1]
+        return _oldest(queryset.filter(pk__in=list(object_id)))
+    return _oldest(queryset.filter(**{key: value}))
 
 
 # Snapshots (what a notification shows) ------------------------------------------------------------

@@ -88,6 +88,12 @@ class Account(Identified):
 
     class Meta:
         ordering = ["id"]
+        # Lookups are always within an organization: with one organization, an index on the
+        # organization alone tempts SQLite's planner into scanning every account.
+        indexes = [
+            models.Index(fields=["organization", "domain"], name="sandbox_account_org_domain"),
+            models.Index(fields=["organization", "external_id"], name="sandbox_account_org_extid"),
+        ]
 
     def __str__(self):
         return self.domain or self.traits.get("name") or self.hull_id
@@ -111,6 +117,10 @@ class User(Identified):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            models.Index(fields=["organization", "email_key"], name="sandbox_user_org_email"),
+            models.Index(fields=["organization", "external_id"], name="sandbox_user_org_extid"),
+        ]
 
     def __str__(self):
         return self.email or self.external_id or self.hull_id
