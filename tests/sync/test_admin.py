@@ -150,3 +150,16 @@ def test_staff_can_set_up_totp_multi_factor(client, alice):
     response = client.get(reverse("mfa_activate_totp"))
     assert response.status_code == 200
     assert b"Authenticator" in response.content or b"authenticator" in response.content
+
+
+def test_long_lists_count_only_up_to_a_cap(staff_client, connector, monkeypatch):
+    from sync.admin import NoCountPaginator
+    from sync.models import SyncLog
+
+    monkeypatch.setattr(NoCountPaginator, "COUNT_CAP", 5)
+    SyncLog.objects.bulk_create(SyncLog(connector=connector, event="incoming.user.success") for _ in range(12))
+
+    response = staff_client.get(reverse("admin:sync_synclog_changelist"))
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 5
