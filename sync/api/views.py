@@ -72,12 +72,16 @@ def _connector(request, body, *, query_allowed: bool):
     return connector_authenticate(hull_id=credentials[0], organization=credentials[1], secret=credentials[2])
 
 
+def _flow(status_and_answer: tuple[int, dict]) -> Response:
+    status, answer = status_and_answer
+    return Response(answer, status=status)
+
+
 def _refused(connector):
     refusal = connector_intake_refusal(connector=connector)
     if refusal is None:
         return None
-    status, answer = flow_control.answer_retry(transient=refusal.transient, message=refusal.reason)
-    return Response(answer, status=status)
+    return _flow(flow_control.answer_retry(transient=refusal.transient, message=refusal.reason))
 
 
 UNAUTHORIZED = "unknown connector or wrong credentials (configuration id, organization, secret)"
@@ -94,24 +98,20 @@ def smart_notifier(request):
         return _error(401, UNAUTHORIZED)
     channel = body.get("channel") if isinstance(body, dict) else None
     if isinstance(channel, str) and channel not in SUPPORTED_CHANNELS:
-        status, answer = flow_control.answer_unsupported_channel()
-        return Response(answer, status=status)
+        return _flow(flow_control.answer_unsupported_channel())
     try:
         parsed = notification_parse(body)
     except NotificationInvalid as exc:
         return _error(400, f"not a Hull notification: {exc}")
     if parsed.channel not in MESSAGE_CHANNELS or not parsed.messages:
-        status, answer = flow_control.answer_next()  # ship:update and empty batches: nothing to do
-        return Response(answer, status=status)
+        return _flow(flow_control.answer_next())  # ship:update and empty batches: nothing to do
     if notification_already_stored(connector=connector, notification_id=parsed.notification_id):
-        status, answer = flow_control.answer_next()
-        return Response(answer, status=status)
+        return _flow(flow_control.answer_next())
     refused = _refused(connector)
     if refused is not None:
         return refused
     notification_store(connector=connector, parsed=parsed)
-    status, answer = flow_control.answer_next()
-    return Response(answer, status=status)
+    return _flow(flow_control.answer_next())
 
 
 def _batch(request, *, object_type_default: str):
@@ -127,14 +127,12 @@ def _batch(request, *, object_type_default: str):
     except NotificationInvalid as exc:
         return _error(400, f"not a Hull batch: {exc}")
     if notification_already_stored(connector=connector, notification_id=parsed.notification_id):
-        status, answer = flow_control.answer_next()
-        return Response(answer, status=status)
+        return _flow(flow_control.answer_next())
     refused = _refused(connector)
     if refused is not None:
         return refused
     batch_store(connector=connector, parsed=parsed, segment_id=str(request.GET.get("segment_id") or "")[:64])
-    status, answer = flow_control.answer_next()
-    return Response(answer, status=status)
+    return _flow(flow_control.answer_next())
 
 
 @api_view(["POST"])
