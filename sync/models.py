@@ -218,6 +218,7 @@ class OutreachDelivery(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "Outreach deliveries"
         constraints = [
             models.UniqueConstraint(
                 fields=["connector", "event_id"], condition=~Q(event_id=""), name="delivery_unique_event_id"
