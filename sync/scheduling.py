@@ -13,11 +13,12 @@ from sync.models import Connector, SyncJob
 SCHEDULES = {
     "hullreach.jobs_recover": ("sync.tasks.jobs_recover", 1),
     "hullreach.connectors_tick": ("sync.tasks.connectors_tick", 1),
-    "hullreach.logs_prune": ("sync.tasks.logs_prune", 24 * 60),
+    "hullreach.data_prune": ("sync.tasks.data_prune", 24 * 60),
 }
 
 
 def schedules_ensure() -> None:
+    Schedule.objects.filter(name__startswith="hullreach.").exclude(name__in=SCHEDULES).delete()  # renamed ones
     for name, (func, minutes) in SCHEDULES.items():
         Schedule.objects.update_or_create(
             name=name,

@@ -1,10 +1,5 @@
 """django-q entry points: thin, ids only."""
 
-from datetime import timedelta
-
-from django.conf import settings
-from django.utils import timezone
-
 
 def job_run(job_id: int):
     from sync.jobs import job_run as run
@@ -25,9 +20,7 @@ def connectors_tick():
     return tick()
 
 
-def logs_prune():
-    from sync.models import SyncLog
+def data_prune():
+    from sync.retention import data_prune as prune
 
-    cutoff = timezone.now() - timedelta(days=settings.SYNC_LOG_RETENTION_DAYS)
-    deleted, _ = SyncLog.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    return prune()
