@@ -274,6 +274,18 @@ class ConnectorAdmin(admin.ModelAdmin):
     list_filter = ("outreach_auth_status", "paused")
     search_fields = ("name", "hull_organization", "hull_id")
     actions = ("fetch_all_accounts", "fetch_all_prospects", "fetch_all", "fetch_recent", "pause", "resume")
+
+    def delete_model(self, request, obj):
+        # Outreach would go on delivering webhooks to a URL that now answers 404.
+        said = console_hooks.connector_cleanup(connector=obj)
+        super().delete_model(request, obj)
+        if said:
+            self.message_user(request, f"{obj.name}: {said}")
+
+    def delete_queryset(self, request, queryset):
+        for connector in queryset:
+            self.delete_model(request, connector)
+
     readonly_fields = OUTREACH_CONNECTION_FIELDS + (
         "hull_secret_",
         "webhook_token",

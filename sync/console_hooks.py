@@ -26,6 +26,7 @@ class ConnectorTool:
 
 connector_tools: list[ConnectorTool] = []
 _record_counter: Callable | None = None
+_connector_cleanup: Callable | None = None
 _budget_reader: Callable | None = None
 
 
@@ -72,3 +73,15 @@ def budget_used(*, connector: Connector) -> tuple[int, int] | None:
         return _budget_reader(connector=connector)
     except Exception:
         return None
+
+
+def connector_cleanup_set(fn: Callable | None) -> None:
+    """`fn(connector=...) -> str`: what to undo outside hullreach before a connector is deleted."""
+    global _connector_cleanup
+    _connector_cleanup = fn
+
+
+def connector_cleanup(*, connector: Connector) -> str:
+    if _connector_cleanup is None:
+        return ""
+    return _connector_cleanup(connector=connector)

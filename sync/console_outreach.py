@@ -16,7 +16,7 @@ from connectors.outreach.client import OutreachClient
 from connectors.outreach.errors import OutreachError, OutreachForbidden, OutreachNotFound, OutreachUnauthorized
 from connectors.outreach.oauth import SCOPES
 from connectors.outreach.ratelimit import rate_budget_for
-from connectors.outreach.webhooks import webhook_ensure, webhook_url
+from connectors.outreach.webhooks import webhook_ensure, webhook_remove, webhook_url
 from sync.choices import JobKind
 from sync.models import Connector, SyncLog
 
@@ -179,6 +179,15 @@ def connector_budget_used(*, connector: Connector) -> tuple[int, int] | None:
 def connector_webhook_reregister(*, connector: Connector) -> dict | None:
     """Staff asked: make sure our webhook is there and active (raises OutreachError)."""
     return webhook_ensure(connector=connector, client=console_client(connector))
+
+
+def connector_webhook_remove(*, connector: Connector) -> str:
+    """Before deleting a connector: take its webhook out of Outreach (best effort). Returns what happened."""
+    try:
+        removed = webhook_remove(connector=connector, client=console_client(connector))
+    except OutreachError as exc:
+        return f"Its Outreach webhook could not be removed ({exc}); remove it in Outreach if it is still there."
+    return f"Its Outreach webhook was removed ({removed})." if removed else ""
 
 
 def webhooks_due(*, now: datetime | None = None) -> list[Connector]:

@@ -6,6 +6,7 @@ from django.urls import reverse
 from sync.console_hooks import (
     ConnectorTool,
     budget_reader_set,
+    connector_cleanup_set,
     connector_tool_register,
     record_counter_set,
 )
@@ -21,7 +22,7 @@ def _when_connected(name: str):
 
 
 def console_wire() -> None:
-    from sync.console_outreach import connector_budget_used, connector_record_count
+    from sync.console_outreach import connector_budget_used, connector_record_count, connector_webhook_remove
 
     connector_tool_register(
         ConnectorTool(
@@ -45,6 +46,7 @@ def console_wire() -> None:
             help="Makes sure one active Outreach webhook points here (replaces a missing or disabled one).",
         )
     )
+    connector_cleanup_set(connector_webhook_remove)
     record_counter_set(connector_record_count)
     budget_reader_set(connector_budget_used)
     if settings.SANDBOX_ENABLED:

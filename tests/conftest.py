@@ -31,16 +31,18 @@ def _fast_passwords(settings):
 
 @pytest.fixture(autouse=True)
 def _console_hooks_unset():
-    """The console's Outreach providers (record counter, budget reader) are off unless a test sets them:
-    the wired counter would ask Outreach, and tests never leave the machine."""
+    """The console's Outreach providers (record counter, budget reader, webhook clean-up on delete) are off
+    unless a test sets them: the wired ones would ask Outreach, and tests never leave the machine."""
     from sync import console_hooks
 
-    saved = console_hooks._record_counter, console_hooks._budget_reader
+    saved = console_hooks._record_counter, console_hooks._budget_reader, console_hooks._connector_cleanup
     console_hooks.record_counter_set(None)
     console_hooks.budget_reader_set(None)
+    console_hooks.connector_cleanup_set(None)
     yield
     console_hooks.record_counter_set(saved[0])
     console_hooks.budget_reader_set(saved[1])
+    console_hooks.connector_cleanup_set(saved[2])
 
 
 @pytest.fixture

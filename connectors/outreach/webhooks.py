@@ -95,3 +95,22 @@ def webhook_ensure(*, connector: Connector, client=None) -> dict | None:
             payload={"webhook_id": ours["id"]},
         )
     return ours
+
+
+def webhook_remove(*, connector: Connector, client=None) -> int:
+    """Before a connector is deleted: remove every webhook pointing at its URL. Returns how many."""
+    from connectors.outreach.client import OutreachClient
+
+    if not connector.outreach_access_token and not connector.outreach_refresh_token:
+        return 0
+    client = client or OutreachClient(connector)
+    url = webhook_url(connector)
+    removed = 0
+    for hook in client.webhooks_list():
+        if (hook.get("attributes") or {}).get("url") == url:
+            try:
+                client.webhook_delete(hook["id"])
+            except OutreachNotFound:
+                continue
+            removed += 1
+    return removed

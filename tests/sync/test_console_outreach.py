@@ -168,3 +168,39 @@ def test_an_import_stands_when_the_webhook_cannot_be_registered(connector, outre
     connector.refresh_from_db()
     assert connector.fetch_interval_minutes == 17
     assert "Imported, but the Outreach webhook could not be registered" in capsys.readouterr().err
+
+
+def test_deleting_a_connector_removes_its_webhook_from_outreach_and_says_so(staff_client, connector, outreach):
+    from connectors.outreach.webhooks import webhook_ensure, webhook_url
+    from sync.console_outreach import connector_webhook_remove
+
+    console_hooks.connector_cleanup_set(connector_webhook_remove)
+    webhook_ensure(connector=connector)
+    ours = webhook_url(connector)
+    someone_elses = outreach.webhook_add(url="https://elsewhere.example/hook", secret="x")
+
+    response = staff_client.post(
+        reverse("admin:sync_connector_delete", args=[connector.pk]), {"post": "yes"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert not Connector.objects.filter(pk=connector.pk).exists()
+    urls = [hook["attributes"]["url"] for hook in outreach.all("webhook")]
+    assert ours not in urls and someone_elses["attributes"]["url"] in urls
+    assert "Its Outreach webhook was removed (1)." in response.content.decode()
+
+
+def test_a_connector_is_deleted_even_when_outreach_refuses_to_remove_its_webhook(staff_client, connector, outreach):
+    from connectors.outreach.webhooks import webhook_ensure
+    from sync.console_outreach import connector_webhook_remove
+
+    console_hooks.connector_cleanup_set(connector_webhook_remove)
+    webhook_ensure(connector=connector)
+    outreach.fault_add("/webhooks", method="GET", status=403)
+
+    response = staff_client.post(
+        reverse("admin:sync_connector_delete", args=[connector.pk]), {"post": "yes"}, follow=True
+    )
+
+    assert not Connector.objects.filter(pk=connector.pk).exists()
+    assert "could not be removed" in response.content.decode()
