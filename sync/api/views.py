@@ -87,15 +87,23 @@ def _refused(connector):
 UNAUTHORIZED = "unknown connector or wrong credentials (configuration id, organization, secret)"
 
 
+def _authenticated(request, *, required: bool, query_allowed: bool):
+    """(body, connector, None), or (None, None, the error response): 413/400 before 401, as Hull expects."""
+    try:
+        body = _body(request, required=required)
+    except BodyError as exc:
+        return None, None, _error(exc.status, str(exc))
+    connector = _connector(request, body, query_allowed=query_allowed)
+    if connector is None:
+        return None, None, _error(401, UNAUTHORIZED)
+    return body, connector, None
+
+
 @api_view(["POST"])
 def smart_notifier(request):
-    try:
-        body = _body(request, required=True)
-    except BodyError as exc:
-        return _error(exc.status, str(exc))
-    connector = _connector(request, body, query_allowed=False)
-    if connector is None:
-        return _error(401, UNAUTHORIZED)
+    body, connector, refused = _authenticated(request, required=True, query_allowed=False)
+    if refused is not None:
+        return refused
     channel = body.get("channel") if isinstance(body, dict) else None
     if isinstance(channel, str) and channel not in SUPPORTED_CHANNELS:
         return _flow(flow_control.answer_unsupported_channel())
@@ -115,13 +123,9 @@ def smart_notifier(request):
 
 
 def _batch(request, *, object_type_default: str):
-    try:
-        body = _body(request, required=True)
-    except BodyError as exc:
-        return _error(exc.status, str(exc))
-    connector = _connector(request, body, query_allowed=True)
-    if connector is None:
-        return _error(401, UNAUTHORIZED)
+    body, connector, refused = _authenticated(request, required=True, query_allowed=True)
+    if refused is not None:
+        return refused
     try:
         parsed = batch_parse(body, object_type_default=object_type_default)
     except NotificationInvalid as exc:
@@ -147,11 +151,7 @@ def batch_accounts(request):
 
 @api_view(["GET", "POST"])
 def status(request):
-    try:
-        body = _body(request, required=False)
-    except BodyError as exc:
-        return _error(exc.status, str(exc))
-    connector = _connector(request, body, query_allowed=True)
-    if connector is None:
-        return _error(401, UNAUTHORIZED)
+    _, connector, refused = _authenticated(request, required=False, query_allowed=True)
+    if refused is not None:
+        return refused
     return Response(connector_hull_status(connector=connector))
